@@ -98,6 +98,11 @@ export const ERROR_CODES = {
     retryable: false,
     fix: 'The agent could not write one or more artifacts (see each artifact code: permissions, disk full, broken markers in the hosts file); fix the node, courier retries at the next reconcile.',
   },
+  DRIFTED: {
+    exit: 1,
+    retryable: false,
+    fix: 'Someone changed a managed file on the node by hand. `courier push --node NODE` restores it (the daemon does so itself with reconcile.drift: heal); make lasting changes in the registry instead.',
+  },
   LOCKED: {
     exit: 3,
     retryable: false,

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+/** The `courier` command line. */
+import { Command, CommanderError, Option } from 'commander';
+import { runCommand, type GlobalOptions } from './run-command.js';
+import { diffCommand, dnsCommand, logCommand, nodesListCommand, renderCommand } from './read-commands.js';
+import { planCommand, pushCommand, statusCommand, verifyCommand } from './sync-commands.js';
+import { agentCommand, initCommand, trustCommand } from './site-commands.js';
+import { demoCommand } from './demo-command.js';
+
+const program = new Command('courier')
+  .description('Keep cluster nodes converged on the control plane registries: render, commit, push over SSH, verify by hash.')
+  .version('0.1.0')
+  .option('-c, --config <path>', 'site configuration file', process.env.COURIER_CONFIG ?? 'courier.yaml')
+  .option('--log-level <level>', 'log level on stderr (trace, debug, info, warn, error)')
+  .exitOverride()
+  .showHelpAfterError();
+
+/** Global options merged with the command's own `--json`. */
+function globals(cmd: Command): GlobalOptions {
+  const all = cmd.optsWithGlobals() as GlobalOptions & { json?: boolean };
+  return { config: all.config, json: all.json, logLevel: all.logLevel };
+}
+
+const json = () => new Option('--json', 'machine-readable output');
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+program
+  .command('init [dir]')
+  .description('write a commented courier.yaml and an example registry into DIR (default .)')
+  .action((dir: string | undefined, _o, cmd: Command) => runCommand(globals(cmd), (ctx) => initCommand(ctx, dir)));
+
+program
+  .command('render')
+  .description('load, validate, render and commit a revision; print what changed')
+  .addOption(json())
+  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => renderCommand(ctx)));
+
+program
+  .command('log')
+  .description('revisions, newest first, with trigger and changed nodes')
+  .option('--node <name>', 'only revisions that changed this node')
+  .option('-n, --number <k>', 'how many revisions', '20')
+  .addOption(json())
+  .action((o: { node?: string; number?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => logCommand(ctx, o)));
+
+program
+  .command('diff [revA] [revB]')
+  .description('unified diff of rendered files between revisions (default: previous → current)')
+  .option('--node <name>', 'only this node')
+  .addOption(json())
+  .action((a: string | undefined, b: string | undefined, o: { node?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => diffCommand(ctx, a, b, o)));
+
+program
+  .command('dns')
+  .description('every public host name with the VPS public IP its A record should point at')
+  .addOption(json())
+  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => dnsCommand(ctx)));
+
+program
+  .command('push')
+  .description('render, then sync the selected nodes (only what each is missing); exit 0 when all converged')
+  .option('--node <name>', 'only this node (repeatable)', collect)
+  .option('--role <role>', 'only nodes of this role: vps, laptop, worker')
+  .option('--dry-run', 'ask the nodes what they hold and report what would change, without writing')
+  .addOption(json())
+  .action((o: { node?: string[]; role?: string; dryRun?: boolean }, cmd: Command) => runCommand(globals(cmd), (ctx) => pushCommand(ctx, o)));
+
+program
+  .command('verify')
+  .description('read-only exchange: report converged, drifted or unreachable per node; exit 0 only if all converged')
+  .option('--node <name>', 'only this node (repeatable)', collect)
+  .option('--role <role>', 'only nodes of this role')
+  .addOption(json())
+  .action((o: { node?: string[]; role?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => verifyCommand(ctx, o)));
+
+program
+  .command('plan')
+  .description("what a push would change per node, as unified diffs from each node's verified revision")
+  .option('--node <name>', 'only this node (repeatable)', collect)
+  .option('--role <role>', 'only nodes of this role')
+  .option('--live', 'ask the nodes for what they really hold')
+  .addOption(json())
+  .action((o: { node?: string[]; role?: string; live?: boolean }, cmd: Command) => runCommand(globals(cmd), (ctx) => planCommand(ctx, o)));
+
+program
+  .command('status')
+  .alias('health')
+  .description('node status grouped by role: status, last sync and age, revision, failures, last error')
+  .addOption(json())
+  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => statusCommand(ctx)));
+
+const nodes = program.command('nodes').description('the node registry');
+nodes
+  .command('list')
+  .description('nodes by role with address and user')
+  .addOption(json())
+  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => nodesListCommand(ctx)));
+nodes
+  .command('trust <node>')
+  .description("show the node's SSH host key fingerprint, ask, and record it in ssh.knownHosts")
+  .option('-y, --yes', 'trust without asking (scripts)')
+  .action((name: string, o: { yes?: boolean }, cmd: Command) => runCommand(globals(cmd), (ctx) => trustCommand(ctx, name, o)));
+
+program
+  .command('agent')
+  .description('print the node agent script (it is sent inline by default; install it only if you want to)')
+  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => agentCommand(ctx)));
+
+program
+  .command('demo')
+  .description('create (if absent) a demo site in ./demo on the local transport, push, and show status and log')
+  .option('--dir <dir>', 'demo directory', 'demo')
+  .action((o: { dir?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => demoCommand(ctx, o)));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // help and version exit 0; usage errors exit 2
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Orchestration for many nodes: a bounded number at once (ssh.concurrency); one node's failure
+ * never blocks the others; each outcome is recorded in the status file as soon as it is known.
+ */
+import pLimit from 'p-limit';
+import type { Node } from '../registry/model.js';
+import { readKnownHosts } from '../transport/known-hosts.js';
+import type { TransportOptions } from '../transport/open-agent-channel.js';
+import { StatusRecorder } from '../status/status-recorder.js';
+import type { SyncOutcome } from '../status/next-node-status.js';
+import { readDesiredState, syncNode, type DesiredState, type NodeSyncReport, type SyncMode } from './sync-node.js';
+import type { Site } from './open-site.js';
+
+/** Sync the given nodes to `revision` (desired state read from the store unless given); reports come back in node order. */
+export async function syncNodes(
+  site: Site,
+  nodes: readonly Node[],
+  revision: string,
+  mode: SyncMode,
+  options: { onReport?: (report: NodeSyncReport) => void; status?: StatusRecorder; desired?: (node: Node) => DesiredState | undefined } = {},
+): Promise<NodeSyncReport[]> {
+  const { config, logger } = site;
+  const transport: TransportOptions = {
+    identity: config.ssh.identity,
+    agentSocket: process.env.SSH_AUTH_SOCK,
+    knownHostsFile: config.ssh.knownHosts,
+    knownHosts: await readKnownHosts(config.ssh.knownHosts),
+    connectTimeout: config.ssh.connectTimeout,
+    sessionTimeout: config.ssh.sessionTimeout,
+  };
+  const status = options.status ?? (await StatusRecorder.open(config.state.statusFile, { errorAfter: config.reconcile.errorAfter }));
+  const limit = pLimit(config.ssh.concurrency);
+  const reports = await Promise.all(
+    nodes.map((node) =>
+      limit(async () => {
+        const desired = options.desired?.(node) ?? (() => readDesiredState(site, revision, node.name, mode === 'push'));
+        const report = await syncNode(site, node, desired, mode, transport, { retries: mode === 'push' ? config.reconcile.retries : 0, retryDelay: config.reconcile.retryDelay });
+        // dry-run leaves no trace; push and verify record what the node proved
+        if (mode !== 'dry-run') await status.record({ name: node.name, role: node.role }, toOutcome(report));
+        const log = logger.child({ node: node.name, revision: revision.slice(0, 12), stage: 'sync' });
+        const fields = { mode, status: report.status, changed: report.changed, bytesSent: report.bytesSent, durationMs: report.durationMs, attempts: report.attempts };
+        if (report.error) log.warn({ ...fields, code: report.error.code, reason: report.error.message }, 'node not converged');
+        else log.info(fields, 'node converged');
+        options.onReport?.(report);
+        return report;
+      }),
+    ),
+  );
+  if (mode !== 'dry-run') await status.flush(revision);
+  return reports;
+}
+
+/** Turn a report into a status outcome. */
+function toOutcome(report: NodeSyncReport): SyncOutcome {
+  if (report.status === 'converged') return { ok: true, revision: report.revision, oids: report.oids ?? {}, agent: report.agent };
+  return {
+    ok: false,
+    error: { code: report.error?.code ?? 'AGENT_FAILED', message: report.error?.message ?? report.status },
+    oids: report.oids,
+    drift: report.drift,
+    agent: report.agent,
+  };
+}
