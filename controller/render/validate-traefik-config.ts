@@ -1,0 +1,108 @@
+/**
+ * The last gate before a Traefik file is committed: strict YAML, the Traefik v3 file-provider JSON
+ * schema, and the cross-references the schema cannot express (a router's service and middlewares
+ * must exist in the same file).
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parseDocument } from 'yaml';
+import { CourierError } from '../errors.js';
+import { resolvePackagePath } from './resolve-package-path.js';
+
+/** The schema file, relative to courier's package root (SchemaStore's, see schemas/SOURCE.txt). */
+export const TRAEFIK_SCHEMA_FILE = 'schemas/traefik-v3-file-provider.json';
+
+let validateSchema: ValidateFunction | undefined;
+
+/**
+ * Throw RENDER_INVALID (`<where>: <json path>: <problem>`) unless `text` is strict YAML (no
+ * duplicate keys) that validates against the Traefik v3 file-provider schema and whose routers name
+ * only services and middlewares defined in it, on non-empty entry points.
+ */
+export function validateTraefikConfig(text: string, where: string): void {
+  const doc = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false });
+  const yamlError = doc.errors[0];
+  if (yamlError !== undefined) {
+    const at = yamlError.linePos?.[0];
+    const position = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`;
+    fail(where, '$', `not valid YAML${position}: ${yamlError.message.split('\n')[0]}`);
+  }
+  const config: unknown = doc.toJS({ maxAliasCount: 0 });
+  const validate = compileSchema();
+  if (!validate(config)) {
+    const error = pickError(validate.errors ?? []);
+    fail(where, formatJsonPath(error?.instancePath ?? ''), describeError(error));
+  }
+  checkReferences(config as TraefikConfig, where);
+}
+
+/** The part of the file-provider shape the cross-reference checks read (already schema-valid). */
+interface TraefikConfig {
+  http?: {
+    routers?: Record<string, { service?: string; middlewares?: string[]; entryPoints?: string[]; rule?: string }>;
+    services?: Record<string, unknown>;
+    middlewares?: Record<string, unknown>;
+  };
+}
+
+function checkReferences(config: TraefikConfig, where: string): void {
+  const http = config.http ?? {};
+  const services = http.services ?? {};
+  const middlewares = http.middlewares ?? {};
+  for (const [name, router] of Object.entries(http.routers ?? {})) {
+    const path = ['http', 'routers', name];
+    if (typeof router.rule !== 'string' || router.rule.trim() === '') fail(where, formatJsonPath(path, 'rule'), 'missing (an HTTP router needs a rule)');
+    if (router.service === undefined) fail(where, formatJsonPath(path, 'service'), 'missing (an HTTP router needs a service)');
+    if (!Object.hasOwn(services, router.service)) {
+      fail(where, formatJsonPath(path, 'service'), `names service ${JSON.stringify(router.service)}, which http.services does not define`);
+    }
+    (router.middlewares ?? []).forEach((middleware, i) => {
+      if (!Object.hasOwn(middlewares, middleware)) {
+        fail(where, formatJsonPath(path, 'middlewares', i), `names middleware ${JSON.stringify(middleware)}, which http.middlewares does not define`);
+      }
+    });
+    (router.entryPoints ?? []).forEach((entryPoint, i) => {
+      if (entryPoint.trim() === '') fail(where, formatJsonPath(path, 'entryPoints', i), 'is empty (name an entry point of the static configuration)');
+    });
+  }
+}
+
+function compileSchema(): ValidateFunction {
+  if (validateSchema === undefined) {
+    const schema = JSON.parse(readFileSync(resolvePackagePath(TRAEFIK_SCHEMA_FILE), 'utf8')) as object;
+    validateSchema = new Ajv({ allErrors: true, strict: true }).compile(schema);
+  }
+  return validateSchema;
+}
+
+/** The most specific error: the deepest instance path (a oneOf reports every branch; the real problem is deepest). */
+function pickError(errors: ErrorObject[]): ErrorObject | undefined {
+  const depth = (e: ErrorObject) => (e.instancePath === '' ? 0 : e.instancePath.split('/').length);
+  return errors.reduce<ErrorObject | undefined>((best, e) => (best === undefined || depth(e) > depth(best) ? e : best), undefined);
+}
+
+function describeError(error: ErrorObject | undefined): string {
+  if (error === undefined) return 'does not match the Traefik v3 file-provider schema';
+  const params = error.params as { additionalProperty?: string };
+  const detail = params.additionalProperty === undefined ? '' : ` (${JSON.stringify(params.additionalProperty)})`;
+  return `${error.message ?? 'is invalid'}${detail} (Traefik v3 file-provider schema)`;
+}
+
+/** `$.http.routers["a-b"].service` from a JSON pointer (`/http/routers/a-b/service`) or from segments. */
+function formatJsonPath(pointerOrSegments: string | (string | number)[], ...more: (string | number)[]): string {
+  const segments =
+    typeof pointerOrSegments === 'string'
+      ? pointerOrSegments
+          .split('/')
+          .slice(1)
+          .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+      : pointerOrSegments;
+  return [...segments, ...more].reduce<string>((path, s) => {
+    if (typeof s === 'number' || /^\d+$/.test(s)) return `${path}[${s}]`;
+    return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(s) ? `${path}.${s}` : `${path}[${JSON.stringify(s)}]`;
+  }, '$');
+}
+
+function fail(where: string, path: string, problem: string): never {
+  throw new CourierError('RENDER_INVALID', `${where}: ${path}: ${problem}`, { where, path, problem });
+}
