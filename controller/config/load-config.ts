@@ -159,7 +159,7 @@ function resolveConfig(parsed: ParsedConfig, file: string): Config {
         : parsed.source;
   const le = parsed.leaderElection;
   const leObject = typeof le === 'boolean' ? { ...leaderElectionObject.parse({}), enabled: le } : le;
-  const k8s = parsed.source.type === 'kubernetes' ? parsed.source : undefined;
+  const k8s = source.type === 'kubernetes' ? source : undefined;
   return {
     ...parsed,
     file: path.resolve(file),
