@@ -4,7 +4,7 @@
  * (haves, then the agent's re-hash after each write) equal the wants.
  */
 import { CourierError, isCourierError } from '../errors.js';
-import { findDrift, planOps, planWants, wantKey, type Drift, type SyncOp } from '../plan/plan-sync.js';
+import { findDrift, findHandEdits, planOps, planWants, wantKey, type Drift, type SyncOp } from '../plan/plan-sync.js';
 import type { Node, NodeRole } from '../registry/model.js';
 import type { Artifact } from '../render/model.js';
 import { readArtifact, readManifest } from '../store/read-revision.js';
@@ -28,6 +28,8 @@ export interface NodeSyncReport {
   durationMs: number;
   attempts: number;
   drift?: Drift[];
+  /** Artifacts changed on the node since it was last verified (hand edits), healed or not. */
+  handEdits?: Drift[];
   oids?: Record<string, string>;
   agent?: { version: string; hostname: string };
   error?: { code: string; message: string; retryable: boolean };
@@ -50,22 +52,37 @@ export async function readDesiredState(site: Site, revision: string, node: strin
   return { revision, artifacts };
 }
 
+/** Drift policy: `heal` overwrites hand edits, `warn` leaves a drifted node untouched and reports it. */
+export type DriftPolicy = 'heal' | 'warn';
+
 /** Sync one node once (no retries). Throws only for errors before the exchange could be judged. */
-export async function syncNodeOnce(site: Site, node: Node, desired: DesiredState, mode: SyncMode, transport: TransportOptions): Promise<Omit<NodeSyncReport, 'durationMs' | 'attempts'>> {
+export async function syncNodeOnce(
+  site: Site,
+  node: Node,
+  desired: DesiredState,
+  mode: SyncMode,
+  transport: TransportOptions,
+  drift: DriftPolicy = 'heal',
+): Promise<Omit<NodeSyncReport, 'durationMs' | 'attempts'>> {
   // plan inputs: the desired artifacts, and the last verified manifest for removals
   const revision = desired.revision ?? '';
   const verifiedAt = await readNodeRef(site.store, node.name);
   const previous = verifiedAt && verifiedAt !== revision ? await readManifest(site.store, verifiedAt, node.name) : undefined;
   const wants = planWants(desired.artifacts, previous?.artifacts);
   const artifacts = desired.artifacts;
+  // what the node should hold if nobody touched it since it was last verified
+  const verifiedOids = verifiedAt ? new Map((verifiedAt === revision ? desired.artifacts : (previous?.artifacts ?? [])).map((a) => [wantKey(a), a.oid])) : undefined;
 
   // transport: one channel, one exchange; read-only modes run the agent as `verify`
   const args = [mode === 'push' ? 'sync' : 'verify', ...(node.root ? ['--root', node.root] : []), ...(site.config.hosts.removeLegacy ? ['--remove-legacy'] : [])];
   const channel = await openAgentChannel(node, site.agentScript, args, transport);
   let planned: SyncOp[] = [];
+  let handEdits: Drift[] = [];
   const exchange: ExchangeResult = await runAgentExchange(channel, wants, (haves) => {
     planned = planOps(wants, haves, artifacts);
-    return mode === 'push' ? planned : [];
+    handEdits = verifiedOids ? findHandEdits(wants, haves, verifiedOids) : [];
+    if (mode !== 'push' || (drift === 'warn' && handEdits.length > 0)) return [];
+    return planned;
   });
 
   // verify: what the node holds now (haves, overlaid with the re-hash of every write)
@@ -82,6 +99,7 @@ export async function syncNodeOnce(site: Site, node: Node, desired: DesiredState
     role: node.role,
     revision,
     changed: planned.map((op) => op.want.name),
+    handEdits,
     bytesSent: exchange.bytesSent,
     oids,
     agent: { version: exchange.agentVersion, hostname: exchange.hostname },
@@ -106,7 +124,7 @@ export async function syncNode(
   desired: DesiredState | (() => Promise<DesiredState>),
   mode: SyncMode,
   transport: TransportOptions,
-  options: { retries: number; retryDelay: number; random?: () => number; sleep?: (ms: number) => Promise<void> },
+  options: { retries: number; retryDelay: number; drift?: DriftPolicy; random?: () => number; sleep?: (ms: number) => Promise<void> },
 ): Promise<NodeSyncReport> {
   const started = performance.now();
   const random = options.random ?? Math.random;
@@ -114,7 +132,7 @@ export async function syncNode(
   for (let attempt = 1; ; attempt++) {
     try {
       const state = typeof desired === 'function' ? await desired() : desired;
-      const report = await syncNodeOnce(site, node, state, mode, transport);
+      const report = await syncNodeOnce(site, node, state, mode, transport, options.drift);
       return { ...report, attempts: attempt, durationMs: Math.round(performance.now() - started) };
     } catch (err) {
       const wrapped = isCourierError(err) ? err : new CourierError('AGENT_PROTOCOL', `unexpected failure: ${(err as Error).message}`, {}, { cause: err });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { blobOid } from '../render/blob-oid.js';
 import type { Artifact, ManifestEntry } from '../render/model.js';
-import { ABSENT, findDrift, planOps, planWants, wantKey } from './plan-sync.js';
+import { ABSENT, findDrift, findHandEdits, planOps, planWants, wantKey } from './plan-sync.js';
 
 const artifact = (name: string, path: string, kind: 'file' | 'block', content: string): Artifact => ({ name, path, kind, mode: '0644', content, oid: blobOid(content) });
 const entry = ({ content: _c, ...rest }: Artifact): ManifestEntry => rest;
@@ -72,5 +72,22 @@ describe('findDrift', () => {
 
   it('reports a missing artifact as found "-"', () => {
     expect(findDrift(planWants([entry(traefik)]), new Map())[0]?.found).toBe(ABSENT);
+  });
+});
+
+describe('findHandEdits', () => {
+  const wants = planWants([entry(hosts)]);
+  const verified = new Map([[wantKey(hosts), blobOid('old\n')]]);
+
+  it('finds content that is neither the verified nor the wanted one', () => {
+    const edited = blobOid('edited by hand\n');
+    expect(findHandEdits(wants, [{ path: hosts.path, kind: 'block', oid: edited }], verified)).toEqual([
+      { name: 'hosts', path: '/etc/hosts', kind: 'block', expected: blobOid('old\n'), found: edited },
+    ]);
+  });
+
+  it('does not count a node that is merely behind or already converged', () => {
+    expect(findHandEdits(wants, [{ path: hosts.path, kind: 'block', oid: blobOid('old\n') }], verified)).toEqual([]);
+    expect(findHandEdits(wants, [{ path: hosts.path, kind: 'block', oid: hosts.oid }], verified)).toEqual([]);
   });
 });

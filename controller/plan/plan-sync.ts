@@ -82,3 +82,14 @@ export function findDrift(wants: readonly Want[], found: ReadonlyMap<string, str
 export function wantKey(w: { kind: ArtifactKind; path: string }): string {
   return `${w.kind} ${w.path}`;
 }
+
+/** Haves that differ both from what the node was verified at and from the wants: someone edited them on the node. */
+export function findHandEdits(wants: readonly Want[], haves: readonly Have[], verified: ReadonlyMap<string, string>): Drift[] {
+  const edits: Drift[] = [];
+  wants.forEach((want, i) => {
+    const have = haves[i];
+    const expected = verified.get(wantKey(want)) ?? ABSENT;
+    if (have && have.oid !== expected && have.oid !== want.oid) edits.push({ name: want.name, path: want.path, kind: want.kind, expected, found: have.oid });
+  });
+  return edits;
+}
