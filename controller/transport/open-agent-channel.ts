@@ -1,0 +1,40 @@
+/**
+ * Start the node agent on a node: build the inline `sh -c '<agent>' courier-agent <args>` command
+ * (nothing is installed on nodes) and run it over the node's transport (ssh or local).
+ */
+import type { Node } from '../registry/model.js';
+import type { AgentChannel } from './agent-channel.js';
+import { openLocalChannel } from './local-transport.js';
+import { openSshChannel, type SshChannelOptions } from './ssh-transport.js';
+
+/** Transport settings for a push: the SSH options (the local transport uses only sessionTimeout). */
+export type TransportOptions = SshChannelOptions;
+
+// Words the shell reads literally without quotes; everything else is single-quoted.
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** Quote one word for a POSIX shell: `'...'` with each `'` written as `'\''`. */
+export function shellQuote(word: string): string {
+  if (SAFE_WORD.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The command that runs `agentScript` inline: `sh -c '<script>' courier-agent <args...>`, the
+ * script and every argument shell-quoted, prefixed with `sudo -n ` when the node wants sudo (-n:
+ * fail rather than wait for a password prompt nobody will answer). The node's login shell must be
+ * a POSIX shell, which parses the quotes; `courier-agent` becomes the script's `$0`.
+ */
+export function buildAgentCommand(agentScript: string, args: readonly string[], options: { sudo: boolean }): string {
+  const words = ['sh', '-c', `'${agentScript.replace(/'/g, `'\\''`)}'`, 'courier-agent', ...args.map(shellQuote)];
+  return `${options.sudo ? 'sudo -n ' : ''}${words.join(' ')}`;
+}
+
+/** Open an agent channel to `node` over its transport (`ssh` or `local`) running `agentScript` with `args`. */
+export async function openAgentChannel(node: Node, agentScript: string, args: readonly string[], options: TransportOptions): Promise<AgentChannel> {
+  const command = buildAgentCommand(agentScript, args, { sudo: node.sudo });
+  if (node.transport === 'local') {
+    return openLocalChannel(command, { name: node.name, ...(options.sessionTimeout === undefined ? {} : { sessionTimeout: options.sessionTimeout }) });
+  }
+  return openSshChannel(node, command, options);
+}
