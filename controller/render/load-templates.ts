@@ -50,8 +50,9 @@ export function compileTemplates(sources: TemplateSources): Templates {
   const options: CompileOptions = { strict: true, knownHelpers: { json: true }, knownHelpersOnly: true };
   const compile = <T>(name: keyof Templates): HandlebarsTemplateDelegate<T> => {
     try {
-      // compile() is lazy; parsing now reports a syntax error at load time, not at the first render.
-      hb.parse(sources[name]);
+      // compile() is lazy; precompiling now reports a syntax error or an unknown helper at load
+      // time, not at the first render.
+      hb.precompile(sources[name], options);
       return hb.compile<T>(sources[name], options);
     } catch (err) {
       throw new CourierError('TEMPLATE_ERROR', `templates/${TEMPLATE_FILES[name]}: ${(err as Error).message}`, { template: name }, { cause: err });

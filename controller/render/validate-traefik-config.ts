@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import { CourierError } from '../errors.js';
 import { resolvePackagePath } from './resolve-package-path.js';
 
@@ -20,18 +20,20 @@ let validateSchema: ValidateFunction | undefined;
  * only services and middlewares defined in it, on non-empty entry points.
  */
 export function validateTraefikConfig(text: string, where: string): void {
-  const doc = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, strict: true, prettyErrors: false, lineCounter });
   const yamlError = doc.errors[0];
   if (yamlError !== undefined) {
-    const at = yamlError.linePos?.[0];
-    const position = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`;
-    fail(where, '$', `not valid YAML${position}: ${yamlError.message.split('\n')[0]}`);
+    const at = lineCounter.linePos(yamlError.pos[0]);
+    fail(where, '$', `not valid YAML at line ${at.line}, column ${at.col}: ${yamlError.message.split('\n')[0]}`);
   }
   const config: unknown = doc.toJS({ maxAliasCount: 0 });
   const validate = compileSchema();
   if (!validate(config)) {
     const error = pickError(validate.errors ?? []);
-    fail(where, formatJsonPath(error?.instancePath ?? ''), describeError(error));
+    const missing = (error?.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const path = formatJsonPath(error?.instancePath ?? '', ...(missing === undefined ? [] : [missing]));
+    fail(where, path, missing === undefined ? describeError(error) : 'is missing (required by the Traefik v3 file-provider schema)');
   }
   checkReferences(config as TraefikConfig, where);
 }

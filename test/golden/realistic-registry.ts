@@ -15,7 +15,7 @@ function makeNode(name: string, role: Node['role'], ip: string, sshUser = 'root'
 export function buildRealisticRegistry(): Registry {
   return {
     clusterDomain: 'mycloud',
-    domains: ['curiios.com', 'vinaysachdeva.com'],
+    domains: ['curiios.com', 'photos-archive.net', 'vinaysachdeva.com'],
     vpsEndpoints: [
       { tailscaleIp: '100.68.225.92', publicIp: '45.8.133.192', location: 'eu' },
       { tailscaleIp: '100.70.123.45', publicIp: '167.99.1.1', location: 'us' },
@@ -47,7 +47,8 @@ export function buildRealisticRegistry(): Registry {
       makeNode('work-laptop', 'laptop', '100.87.123.45', 'vinaysachdeva'),
       makeNode('contabo-vps', 'vps', '100.68.225.92'),
       makeNode('digitalocean-vps', 'vps', '100.70.123.45'),
-      // A VPS no routing names: it still serves the single-domain public services.
+      // A VPS no routing names and without an endpoint in domains.json: it still serves the
+      // single-domain public services, but no DNS record points at it.
       makeNode('linode-asia', 'vps', '100.72.200.50'),
       makeNode('worker-1', 'worker', '100.90.10.11'),
     ],
