@@ -1,0 +1,53 @@
+/**
+ * Where things live in the store tree and how they are encoded: `registry/<document>.json`,
+ * `nodes/<node>/manifest.json`, `nodes/<node>/<artifact>`. JSON files are 2-space indented with a
+ * trailing LF so stock `git diff` reads well.
+ */
+import { DOCUMENT_NAMES, type DocumentName } from '../registry/model.js';
+import type { Manifest, NodeRender } from '../render/model.js';
+
+/** Top-level folder of the registry documents. */
+export const REGISTRY_DIR = 'registry';
+/** Top-level folder of the rendered nodes. */
+export const NODES_DIR = 'nodes';
+/** The per-node manifest's file name (never an artifact name). */
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Node names as the registry validates them; anything else can never be in the store. */
+const NODE_NAME = /^[a-z0-9][a-z0-9-]*$/;
+/** Artifact names are single path components of safe characters. */
+const ARTIFACT_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** True when `name` can be a node folder in the store. */
+export function isNodeName(name: string): boolean {
+  return NODE_NAME.test(name);
+}
+
+/** True when `name` can be an artifact file in a node folder. */
+export function isArtifactName(name: string): boolean {
+  return ARTIFACT_NAME.test(name) && name !== MANIFEST_FILE;
+}
+
+/** `services.json` → `services.json`, `cluster-domain` → `cluster-domain.json`. */
+export function registryFileName(document: DocumentName): string {
+  return document.endsWith('.json') ? document : `${document}.json`;
+}
+
+/** The document a `registry/` file holds, or undefined for a file courier does not know. */
+export function documentNameOf(fileName: string): DocumentName | undefined {
+  return DOCUMENT_NAMES.find((document) => registryFileName(document) === fileName);
+}
+
+/** JSON as the store writes it: 2-space indent, trailing LF. */
+export function formatJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** The manifest of one rendered node, keys in a fixed order so equal renders give equal bytes. */
+export function buildManifest(render: NodeRender): Manifest {
+  return {
+    node: render.node.name,
+    role: render.node.role,
+    artifacts: render.artifacts.map(({ name, path, kind, mode, oid }) => ({ name, path, kind, mode, oid })),
+  };
+}
