@@ -203,7 +203,18 @@ describe('renderRegistry Traefik routes', () => {
     expect(() => renderRegistry(registry, settings, templates)).toThrow(expect.objectContaining({ code: 'RENDER_INVALID', data: expect.objectContaining({ setting: 'traefik.publicDomain' }) }));
   });
 
-  it('fails with RENDER_INVALID when two services claim the same public host', () => {
+  it('two services on one public host with the same backend render one router pair, for the first by name', () => {
+    const routing: Routing = { service: 'argocd-server', domains: ['two.com'], vpsNodes: [VPS_B], strategy: 'primary-backup' };
+    const services = [makeService('argocd-server', 'cd', '10.0.0.1'), makeService('argocd', 'cd', '10.0.0.1', { public: true })];
+    const result = renderRegistry(makeRegistry(services, [routing], { domains: ['two.com'] }), { ...SETTINGS, traefik: { ...SETTINGS.traefik, publicDomain: 'two.com' } }, templates);
+    for (const vps of ['vps-a', 'vps-b']) {
+      const config = parse(artifactOf(result, vps, 'traefik.yml')) as { http: { routers: object; services: object } };
+      expect(Object.keys(config.http.routers)).toEqual(['argocd-cd-two-com', 'argocd-cd-two-com-http']);
+      expect(Object.keys(config.http.services)).toEqual(['argocd-service']);
+    }
+  });
+
+  it('fails with RENDER_INVALID when two services claim the same public host with different backends', () => {
     const services = [makeService('a', 'www', '10.0.0.1', { public: true }), makeService('b', 'www', '10.0.0.2', { public: true })];
     expect(() => renderRegistry(makeRegistry(services), SETTINGS, templates)).toThrow(expect.objectContaining({ code: 'RENDER_INVALID' }));
   });

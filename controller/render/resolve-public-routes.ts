@@ -3,6 +3,7 @@
  * are derived from, so the two can never disagree.
  */
 import { CourierError } from '../errors.js';
+import { defaultPublicDomain } from '../registry/default-public-domain.js';
 import type { Registry, Routing, Service } from '../registry/model.js';
 import { assertHostName, assertIdentifier, assertIpAddress, assertPort } from './assert-render-input.js';
 import { compareText } from './compare-text.js';
@@ -48,8 +49,7 @@ export function resolvePublicRoutes(registry: Registry, settings: RenderSettings
     }
   }
   const sorted = [...routes.values()].sort((a, b) => compareText(a.host, b.host) || compareText(a.service, b.service));
-  assertOneServicePerHost(sorted);
-  return sorted;
+  return mergeSameHost(sorted);
 }
 
 /** The routes of one routing entry: every VPS serves every domain, or domain i goes to VPS i mod n. */
@@ -71,7 +71,7 @@ function buildRoute(service: Service, host: string, vpsIps: string[], strategy: 
   assertPort(service.port as number, `${where}.port`);
   for (const vps of vpsIps) assertIpAddress(vps, `routing.json: $.${service.name}.vps_nodes`);
   const address = ip.includes(':') ? `[${ip}]` : ip;
-  return { service: service.name, host, vpsIps, strategy, backendUrl: `http://${address}:${service.port}` };
+  return { service: service.name, host, vpsIps: [...vpsIps], strategy, backendUrl: `http://${address}:${service.port}` };
 }
 
 /** Merge a route into the map: the same (service, host) twice (a domain listed twice) is served by the union. */
@@ -85,17 +85,29 @@ function addRoute(routes: Map<string, PublicRoute>, route: PublicRoute): void {
   for (const ip of route.vpsIps) if (!existing.vpsIps.includes(ip)) existing.vpsIps.push(ip);
 }
 
-function assertOneServicePerHost(routes: PublicRoute[]): void {
-  for (let i = 1; i < routes.length; i++) {
-    const [a, b] = [routes[i - 1] as PublicRoute, routes[i] as PublicRoute];
-    if (a.host === b.host) {
+/**
+ * One route per host. Registry validation allows two services on one host only when they share the
+ * backend (`ip:port`); the first by service name then serves it on the union of their VPS nodes.
+ * Different backends would make the host ambiguous: RENDER_INVALID.
+ */
+function mergeSameHost(sorted: PublicRoute[]): PublicRoute[] {
+  const merged: PublicRoute[] = [];
+  for (const route of sorted) {
+    const kept = merged[merged.length - 1];
+    if (kept?.host !== route.host) {
+      merged.push(route);
+      continue;
+    }
+    if (kept.backendUrl !== route.backendUrl) {
       throw new CourierError(
         'RENDER_INVALID',
-        `public host ${a.host} is claimed by two services (${a.service}, ${b.service}); give one of them another subdomain or domain`,
-        { host: a.host, services: [a.service, b.service] },
+        `public host ${route.host} is claimed by ${kept.service} (${kept.backendUrl}) and ${route.service} (${route.backendUrl}); give one of them another subdomain or domain`,
+        { host: route.host, services: [kept.service, route.service] },
       );
     }
+    for (const ip of route.vpsIps) if (!kept.vpsIps.includes(ip)) kept.vpsIps.push(ip);
   }
+  return merged;
 }
 
 /** `<subdomain>.<domain>`; `@` or an empty subdomain is the bare domain. */
@@ -112,13 +124,4 @@ function requirePublicDomain(registry: Registry, settings: RenderSettings): stri
     `public services without a routing entry need a public domain and ${known}: set traefik.publicDomain in courier.yaml`,
     { setting: 'traefik.publicDomain', domains: registry.domains },
   );
-}
-
-/**
- * The domain single-domain public services are served on: the configured one, else the only domain
- * in domains.json. Same rule as the registry stage's `defaultPublicDomain`; to be unified with it.
- */
-function defaultPublicDomain(registry: Registry, configured?: string): string | undefined {
-  if (configured !== undefined && configured !== '') return configured;
-  return registry.domains.length === 1 ? registry.domains[0] : undefined;
 }
