@@ -11,6 +11,7 @@ import { loadTemplates } from '../render/load-templates.js';
 import { renderRegistry } from '../render/render-registry.js';
 import type { Node, NodeRole } from '../registry/model.js';
 import { readStatusFile } from '../status/status-file.js';
+import { buildStatusView } from '../status/build-status-view.js';
 import { readArtifact, readManifest } from '../store/read-revision.js';
 import { readNodeRef } from '../store/node-refs.js';
 import { resolveRevision } from '../store/resolve-revision.js';
@@ -130,25 +131,10 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   const doc = await readStatusFile(site.config.state.statusFile);
   const registry = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
   const main = await resolveRevision(site.store, 'main').catch(() => undefined);
-  const nodes = registry.nodes.map((n) => {
-    const s = doc.nodes[n.name];
-    return {
-      node: n.name,
-      role: n.role,
-      address: n.ip,
-      status: s?.status ?? 'pending_sync',
-      last_sync: s?.last_sync ?? null,
-      last_attempt: s?.last_attempt ?? null,
-      revision: s?.revision ?? null,
-      current: main !== undefined && s?.revision === main,
-      failures: s?.failures ?? 0,
-      last_error: s?.last_error ?? null,
-      oids: s?.oids ?? {},
-      drift: s?.drift ?? [],
-    };
-  });
+  const view = buildStatusView(registry.nodes, doc, main);
+  const nodes = view.nodes;
   if (ctx.options.json) {
-    ctx.out(JSON.stringify({ revision: main ?? null, updated: doc.updated ?? null, nodes }, null, 2));
+    ctx.out(JSON.stringify(view, null, 2));
     return 0;
   }
   const now = new Date();

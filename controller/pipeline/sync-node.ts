@@ -12,6 +12,7 @@ import { readNodeRef, setNodeRef } from '../store/node-refs.js';
 import { runAgentExchange, type ExchangeResult } from '../transport/agent-session.js';
 import { openAgentChannel, type TransportOptions } from '../transport/open-agent-channel.js';
 import type { Site } from './open-site.js';
+import type { SyncOutcome } from '../status/next-node-status.js';
 
 /** What an exchange is for: `push` sends what is missing, `verify` and `dry-run` only read. */
 export type SyncMode = 'push' | 'verify' | 'dry-run';
@@ -154,4 +155,16 @@ export async function syncNode(
       };
     }
   }
+}
+
+/** The status outcome a report stands for: converged → success, anything else → a failure with its reason. */
+export function reportToOutcome(report: NodeSyncReport): SyncOutcome {
+  if (report.status === 'converged') return { ok: true, revision: report.revision, oids: report.oids ?? {}, agent: report.agent };
+  return {
+    ok: false,
+    error: { code: report.error?.code ?? 'AGENT_FAILED', message: report.error?.message ?? report.status },
+    oids: report.oids,
+    drift: report.drift,
+    agent: report.agent,
+  };
 }

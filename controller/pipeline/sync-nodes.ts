@@ -7,8 +7,7 @@ import type { Node } from '../registry/model.js';
 import { readKnownHosts } from '../transport/known-hosts.js';
 import type { TransportOptions } from '../transport/open-agent-channel.js';
 import { StatusRecorder } from '../status/status-recorder.js';
-import type { SyncOutcome } from '../status/next-node-status.js';
-import { readDesiredState, syncNode, type DesiredState, type NodeSyncReport, type SyncMode } from './sync-node.js';
+import { readDesiredState, reportToOutcome, syncNode, type DesiredState, type NodeSyncReport, type SyncMode } from './sync-node.js';
 import type { Site } from './open-site.js';
 
 /** Sync the given nodes to `revision` (desired state read from the store unless given); reports come back in node order. */
@@ -36,7 +35,7 @@ export async function syncNodes(
         const desired = options.desired?.(node) ?? (() => readDesiredState(site, revision, node.name, mode === 'push'));
         const report = await syncNode(site, node, desired, mode, transport, { retries: mode === 'push' ? config.reconcile.retries : 0, retryDelay: config.reconcile.retryDelay });
         // dry-run leaves no trace; push and verify record what the node proved
-        if (mode !== 'dry-run') await status.record({ name: node.name, role: node.role }, toOutcome(report));
+        if (mode !== 'dry-run') await status.record({ name: node.name, role: node.role }, reportToOutcome(report));
         const log = logger.child({ node: node.name, revision: revision.slice(0, 12), stage: 'sync' });
         const fields = { mode, status: report.status, changed: report.changed, bytesSent: report.bytesSent, durationMs: report.durationMs, attempts: report.attempts };
         if (report.error) log.warn({ ...fields, code: report.error.code, reason: report.error.message }, 'node not converged');
@@ -48,16 +47,4 @@ export async function syncNodes(
   );
   if (mode !== 'dry-run') await status.flush(revision);
   return reports;
-}
-
-/** Turn a report into a status outcome. */
-function toOutcome(report: NodeSyncReport): SyncOutcome {
-  if (report.status === 'converged') return { ok: true, revision: report.revision, oids: report.oids ?? {}, agent: report.agent };
-  return {
-    ok: false,
-    error: { code: report.error?.code ?? 'AGENT_FAILED', message: report.error?.message ?? report.status },
-    oids: report.oids,
-    drift: report.drift,
-    agent: report.agent,
-  };
 }

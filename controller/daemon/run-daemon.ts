@@ -1,0 +1,257 @@
+/**
+ * The daemon: watch the source, render and commit on every change, push to the nodes whose
+ * artifacts changed, reconcile every node on an interval, and serve health, metrics and the
+ * dashboard. One writer at a time: the state-directory lock, or a Kubernetes Lease when leader
+ * election is on (only the leader watches and pushes).
+ */
+import os from 'node:os';
+import { isCourierError } from '../errors.js';
+import type { Node } from '../registry/model.js';
+import type { Artifact } from '../render/model.js';
+import { renderRevision } from '../pipeline/render-revision.js';
+import { readDesiredState, reportToOutcome, syncNode, type NodeSyncReport } from '../pipeline/sync-node.js';
+import type { Site } from '../pipeline/open-site.js';
+import type { TransportOptions } from '../transport/open-agent-channel.js';
+import { createSourceWatcher } from '../sources/create-source-watcher.js';
+import type { SourceWatcher } from '../sources/source-watcher.js';
+import { StatusRecorder } from '../status/status-recorder.js';
+import { buildStatusView } from '../status/build-status-view.js';
+import { acquireStateLock, type StateLock } from '../status/state-lock.js';
+import { listRevisions } from '../store/list-revisions.js';
+import { resolveRevision } from '../store/resolve-revision.js';
+import { createMetrics, type CourierMetrics } from '../http/create-metrics.js';
+import { startHttpServer, type HttpServer } from '../http/start-http-server.js';
+import { NodeScheduler } from './node-scheduler.js';
+import { startLeadership, type Leadership } from './start-leadership.js';
+import { createStatusWriteBack } from './status-write-back.js';
+
+/** A running daemon. */
+export interface Daemon {
+  /** Resolves after the first reconcile (the daemon is ready). */
+  ready: Promise<void>;
+  /** The dashboard / API base URL when HTTP is enabled. */
+  url?: string;
+  metrics: CourierMetrics;
+  /** Reconcile every node now. */
+  reconcile(trigger: string): Promise<void>;
+  /** Graceful stop: watchers, in-flight sessions (bounded), status, lock. Resolves true if every session finished in time. */
+  stop(): Promise<boolean>;
+}
+
+/** What the daemon currently pushes. */
+interface Desired {
+  revision: string;
+  nodes: Map<string, Node>;
+  artifacts: Map<string, Artifact[]>;
+}
+
+/** Start the daemon on an opened site. */
+export async function startDaemon(site: Site, options: { listen?: string } = {}): Promise<Daemon> {
+  const { config, logger } = site;
+  const log = logger.child({ stage: 'daemon' });
+  // single writer: the file lock unless a Lease elects the writer
+  const lock: StateLock | undefined = config.leaderElection.enabled ? undefined : await acquireStateLock(config.state.lockFile, 'courier daemon');
+  if (lock?.tookOverFrom) log.warn({ holder: lock.tookOverFrom }, 'took over a stale lock left by a dead process');
+
+  const metrics = createMetrics();
+  const status = await StatusRecorder.open(config.state.statusFile, { errorAfter: config.reconcile.errorAfter });
+  const listeners = new Set<() => void>();
+  const notify = () => listeners.forEach((l) => l());
+  const writeBack = createStatusWriteBack(config, logger);
+  let desired: Desired | undefined;
+  let registry = { valid: true as boolean, error: undefined as string | undefined };
+  let firstReconcile = false;
+  let leading = !config.leaderElection.enabled;
+  let watcher: SourceWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopping = false;
+
+  const transport: TransportOptions = {
+    identity: config.ssh.identity,
+    agentSocket: process.env.SSH_AUTH_SOCK,
+    knownHostsFile: config.ssh.knownHosts,
+    connectTimeout: config.ssh.connectTimeout,
+    sessionTimeout: config.ssh.sessionTimeout,
+  };
+
+  const scheduler = new NodeScheduler(
+    {
+      current: () => desired,
+      sync: (node, revision) => {
+        const cached = desired?.revision === revision ? desired.artifacts.get(node.name) : undefined;
+        const state = cached ? { revision, artifacts: cached } : () => readDesiredState(site, revision, node.name, true);
+        return syncNode(site, node, state, 'push', transport, { retries: 0, retryDelay: config.reconcile.retryDelay, drift: config.reconcile.drift });
+      },
+      onReport: async (report, reason) => {
+        metrics.recordSync(report, 'push');
+        if (report.handEdits?.length) metrics.recordDrift(report.node, report.handEdits.length);
+        const next = await status.record({ name: report.node, role: report.role }, reportToOutcome(report));
+        metrics.setNodeStatus(next);
+        logReport(report, reason);
+        writeBack.schedule(status.doc);
+        notify();
+      },
+    },
+    { concurrency: config.ssh.concurrency, retryDelayMs: config.reconcile.retryDelay, intervalMs: config.reconcile.interval },
+  );
+
+  function logReport(report: NodeSyncReport, reason: string): void {
+    const l = log.child({ node: report.node, revision: report.revision.slice(0, 12), stage: 'sync' });
+    const fields = { reason, status: report.status, changed: report.changed, bytesSent: report.bytesSent, durationMs: report.durationMs };
+    if (report.handEdits?.length) l.warn({ ...fields, artifacts: report.handEdits.map((d) => d.name), policy: config.reconcile.drift }, config.reconcile.drift === 'heal' ? 'drift healed' : 'drift found, left in place');
+    if (report.error) l.warn({ ...fields, code: report.error.code, reason: report.error.message }, 'node not converged');
+    else l.info(fields, 'node converged');
+  }
+
+  // Renders run one at a time; changes that arrive while one runs share the next one.
+  let chain: Promise<unknown> = Promise.resolve();
+  let queued: { promise: Promise<string[]>; triggers: string[] } | undefined;
+  function refresh(trigger: string): Promise<string[]> {
+    if (queued) {
+      queued.triggers.push(trigger);
+      return queued.promise;
+    }
+    const next: { promise: Promise<string[]>; triggers: string[] } = { triggers: [trigger], promise: Promise.resolve([]) };
+    next.promise = chain.then(() => {
+      queued = undefined;
+      return renderOnce([...new Set(next.triggers)].join('; '));
+    });
+    queued = next;
+    chain = next.promise.catch(() => undefined);
+    return next.promise;
+  }
+
+  /** source → registry → render → store; returns the nodes whose artifacts changed. */
+  async function renderOnce(trigger: string): Promise<string[]> {
+    try {
+      const snapshot = await (watcher ?? createSourceWatcher(config)).read();
+      const outcome = await renderRevision(site, { snapshot, trigger });
+      const nodes = new Map(outcome.registry.nodes.map((n) => [n.name, n]));
+      desired = { revision: outcome.commit.revision, nodes, artifacts: new Map(outcome.rendered.nodes.map((r) => [r.node.name, r.artifacts])) };
+      registry = { valid: true, error: undefined };
+      metrics.setRegistryValid(true);
+      metrics.setRevision(outcome.commit.revision);
+      status.prune(new Set(nodes.keys()));
+      scheduler.prune(new Set(nodes.keys()));
+      for (const c of outcome.commit.changes) if (c.status === 'removed') metrics.forgetNode(c.node);
+      notify();
+      return outcome.commit.committed ? outcome.commit.changes.filter((c) => c.status !== 'removed').map((c) => c.node) : [];
+    } catch (err) {
+      // invalid registry or unreadable source: the last good revision stays in force, nothing is pushed
+      registry = { valid: false, error: isCourierError(err) ? err.message : String(err) };
+      metrics.setRegistryValid(false);
+      log.error({ stage: 'registry', trigger, err: isCourierError(err) ? { code: err.code, message: err.message } : err }, 'registry not applied; keeping the last good revision');
+      notify();
+      return [];
+    }
+  }
+
+  async function onChange(trigger: string): Promise<void> {
+    if (stopping || !leading) return;
+    metrics.recordWatchEvent(config.source.type);
+    const changed = await refresh(trigger);
+    // push only to the nodes whose artifacts changed
+    if (changed.length) await scheduler.request(changed, trigger);
+  }
+
+  async function reconcile(trigger: string): Promise<void> {
+    if (stopping || !leading) return;
+    metrics.recordReconcile(trigger);
+    await refresh(trigger);
+    // verify every node; the exchange pushes what any node is missing (or only reports drift under `warn`)
+    await scheduler.request(undefined, trigger);
+    firstReconcile = true;
+    notify();
+  }
+
+  function scheduleReconcile(): void {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void reconcile('periodic reconcile').finally(() => !stopping && leading && scheduleReconcile());
+    }, config.reconcile.interval);
+    timer.unref?.();
+  }
+
+  let readyResolve: () => void = () => undefined;
+  const ready = new Promise<void>((r) => (readyResolve = r));
+
+  async function lead(): Promise<void> {
+    leading = true;
+    metrics.setLeader(true);
+    scheduler.resume();
+    watcher = createSourceWatcher(config);
+    await reconcile('startup');
+    readyResolve();
+    await watcher.start(
+      (trigger) => void onChange(trigger),
+      (err) => log.warn({ stage: 'source', err: { code: err.code, message: err.message } }, 'source watch error; retrying'),
+    );
+    scheduleReconcile();
+  }
+
+  async function follow(): Promise<void> {
+    leading = false;
+    metrics.setLeader(false);
+    // stop pushing before the lease can expire; in-flight sessions finish
+    scheduler.pause();
+    clearTimeout(timer);
+    await watcher?.close();
+    watcher = undefined;
+  }
+
+  const http: HttpServer | undefined = config.http.enabled
+    ? await startHttpServer({
+        listen: options.listen ?? config.http.listen,
+        metrics,
+        getStatus: async () => buildStatusView([...(desired?.nodes.values() ?? [])], status.doc, desired?.revision, registry),
+        getRevisions: async (limit) => (await listRevisions(site.store, { limit }).catch(() => [])).map((r) => ({ revision: r.revision, time: r.time, trigger: r.trigger, nodes: r.nodes })),
+        isReady: () =>
+          !leading ? { ready: false, reason: 'not the leader' } : !firstReconcile ? { ready: false, reason: 'first reconcile not finished' } : !registry.valid ? { ready: false, reason: 'registry invalid' } : { ready: true },
+        onReconcile: async () => {
+          if (!leading) return { accepted: false, reason: 'not the leader' };
+          void reconcile('manual reconcile');
+          return { accepted: true };
+        },
+        subscribe: (listener) => {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      })
+    : undefined;
+  if (http) log.info({ url: http.url }, 'http listening');
+
+  let leadership: Leadership | undefined;
+  if (config.leaderElection.enabled) {
+    metrics.setLeader(false);
+    leadership = await startLeadership(config, `${os.hostname()}-${process.pid}`, {
+      onStartedLeading: () => void lead().catch((err) => log.error({ err }, 'cannot start leading')),
+      onStoppedLeading: () => void follow(),
+    });
+    readyResolve();
+  } else {
+    // desired revision known from the store before the first render finishes (for /api/status)
+    const main = await resolveRevision(site.store, 'main').catch(() => undefined);
+    if (main) metrics.setRevision(main);
+    await lead();
+  }
+
+  return {
+    ready,
+    url: http?.url,
+    metrics,
+    reconcile,
+    async stop() {
+      stopping = true;
+      clearTimeout(timer);
+      await watcher?.close();
+      await leadership?.stop();
+      const finished = await scheduler.stop(config.reconcile.shutdownGrace);
+      await status.flush(desired?.revision);
+      await writeBack.flush();
+      await http?.close();
+      await lock?.release();
+      log.info({ finished }, 'daemon stopped');
+      return finished;
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/** Build the watcher for the site's configured source (files, git or kubernetes). */
+import path from 'node:path';
+import type { Config } from '../config/load-config.js';
+import { readFilesSource } from './files-source.js';
+import { createFilesWatcher } from './watch-files-source.js';
+import { createGitSource } from './git-source.js';
+import { createKubernetesSource } from './kubernetes-source.js';
+import type { SourceWatcher } from './source-watcher.js';
+
+/** The SourceWatcher for `config.source`. */
+export function createSourceWatcher(config: Config): SourceWatcher {
+  const source = config.source;
+  switch (source.type) {
+    case 'files':
+      return createFilesWatcher(source.path, {
+        debounceMs: config.reconcile.debounce,
+        displayBase: config.dir,
+        readFiles: (dir) => readFilesSource(dir, { displayBase: config.dir }),
+      });
+    case 'git':
+      return createGitSource({ url: source.url, ref: source.ref, path: source.path, cacheDir: path.join(config.state.dir, 'source-cache'), intervalMs: source.interval });
+    case 'kubernetes':
+      return createKubernetesSource({ namespace: source.namespace, kubeconfig: source.kubeconfig, watchdogMs: source.watchdog });
+  }
+}
