@@ -63,6 +63,6 @@ export function describeCharacter(codePoint: number): string {
 export function joinPath(base: string, key: string | number): string {
   if (typeof key === 'number') return `${base}[${key}]`;
   if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)) return `${base}.${key}`;
-  const shown = key.length > 64 ? `${key.slice(0, 64)}...` : key;
+  const shown = key.length > 80 ? `${key.slice(0, 80)}...` : key;
   return `${base}[${quoteText(shown)}]`;
 }

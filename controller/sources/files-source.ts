@@ -1,0 +1,108 @@
+/**
+ * The `files` source: a directory holding the registry documents as files named like their
+ * ConfigMap keys (`services.json`, `domains.json`, `routing.json`, `registry.json`,
+ * `cluster-domain`). A JSON document may instead be a `.yaml` or `.yml` twin (`services.yaml`);
+ * two files for one document are ambiguous and rejected. Every document is optional.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { CourierError } from '../errors.js';
+import { createRegistryError } from '../registry/create-registry-error.js';
+import { DOCUMENT_NAMES, type DocumentName, type RawDocument, type RegistryProblem, type RegistrySnapshot } from '../registry/model.js';
+
+/** How the files source shows paths. */
+export interface FilesSourceOptions {
+  /** Origins are shown relative to this directory when inside it (default: the working directory). */
+  displayBase?: string;
+}
+
+/** The file names a document may have, with the format each is parsed as. */
+function candidateFiles(name: DocumentName): { file: string; format: RawDocument['format'] }[] {
+  if (name === 'cluster-domain') return [{ file: name, format: 'text' }];
+  const stem = name.replace(/\.json$/, '');
+  return [
+    { file: name, format: 'json' },
+    { file: `${stem}.yaml`, format: 'yaml' },
+    { file: `${stem}.yml`, format: 'yaml' },
+  ];
+}
+
+/** Read the registry documents from `dir`; missing directory → SOURCE_UNAVAILABLE, ambiguous twins → REGISTRY_INVALID. */
+export async function readFilesSource(dir: string, options: FilesSourceOptions = {}): Promise<RegistrySnapshot> {
+  const base = resolve(options.displayBase ?? process.cwd());
+  const directory = resolve(dir);
+  const show = (path: string): string => displayPath(path, base);
+  await assertDirectory(directory, show(directory));
+
+  const problems: RegistryProblem[] = [];
+  const documents: RegistrySnapshot['documents'] = {};
+  await Promise.all(
+    DOCUMENT_NAMES.map(async (name) => {
+      const found: RawDocument[] = [];
+      for (const { file, format } of candidateFiles(name)) {
+        const path = join(directory, file);
+        const bytes = await readOptionalFile(path, show(path));
+        if (bytes === undefined) continue;
+        const origin = show(path);
+        let text: string;
+        try {
+          text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+        } catch {
+          problems.push({ document: name, origin, path: '$', message: 'is not valid UTF-8; save it as UTF-8 text' });
+          continue;
+        }
+        found.push({ name, origin, format, text });
+      }
+      const [first, ...others] = found;
+      if (first === undefined) return;
+      if (others.length > 0) {
+        const names = others.map((doc) => doc.origin).join(', ');
+        problems.push({ document: name, origin: first.origin, path: '$', message: `is ambiguous: ${names} hold the same document; keep only one of them` });
+        return;
+      }
+      documents[name] = first;
+    }),
+  );
+  if (problems.length > 0) throw createRegistryError(problems);
+  return { documents, trigger: `files: ${show(directory)}` };
+}
+
+/** `path` relative to `base` when inside it, else absolute. */
+function displayPath(path: string, base: string): string {
+  const rel = relative(base, path);
+  if (rel === '') return '.';
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
+/** Throw SOURCE_UNAVAILABLE unless `directory` exists and is a directory. */
+async function assertDirectory(directory: string, shown: string): Promise<void> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = (await stat(directory)).isDirectory();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'ENOENT'
+        ? `registry directory ${shown} does not exist; create it with the registry documents (services.json, domains.json, routing.json, registry.json, cluster-domain) or set source.path in courier.yaml`
+        : `registry directory ${shown} cannot be read (${code ?? 'error'}); check its permissions`;
+    throw new CourierError('SOURCE_UNAVAILABLE', message, { source: 'files', path: directory }, { cause: err });
+  }
+  if (!isDirectory) {
+    throw new CourierError('SOURCE_UNAVAILABLE', `registry directory ${shown} is not a directory; point source.path in courier.yaml at the directory holding the registry documents`, {
+      source: 'files',
+      path: directory,
+    });
+  }
+}
+
+/** A file's bytes, or undefined when it does not exist; any other failure is SOURCE_UNAVAILABLE. */
+async function readOptionalFile(path: string, shown: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    const hint = code === 'EISDIR' ? 'it is a directory, not a file' : 'check its permissions';
+    throw new CourierError('SOURCE_UNAVAILABLE', `${shown} cannot be read (${code ?? 'error'}): ${hint}`, { source: 'files', path }, { cause: err });
+  }
+}
