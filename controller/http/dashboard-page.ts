@@ -1,0 +1,320 @@
+/**
+ * The dashboard page served at `/`: one self-contained HTML document (inline CSS and JS, no
+ * external resources) that reads `/api/status` and `/api/revisions` and follows `/api/events`,
+ * falling back to polling every 5 s while the event stream is down. Every registry-derived string
+ * goes into the page through `textContent`, never markup, so a hostile node name cannot inject
+ * HTML; the Content-Security-Policy allows only this exact script and style (by hash).
+ */
+import { createHash } from 'node:crypto';
+
+const STYLE = `
+:root { --bg: #f6f7f9; --card: #fff; --text: #1d2330; --muted: #687385; --line: #e3e6eb;
+  --green: #1f9d55; --amber: #d68a00; --red: #d33a2c; --green-bg: #e6f6ec; --amber-bg: #fdf3e0; --red-bg: #fbe9e7; }
+@media (prefers-color-scheme: dark) {
+  :root { --bg: #14171c; --card: #1c2027; --text: #e3e6eb; --muted: #9aa3b2; --line: #2c323c;
+    --green-bg: #15301f; --amber-bg: #33280f; --red-bg: #3a1a17; }
+}
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; background: var(--bg); color: var(--text); }
+header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 8px 24px; padding: 16px 24px; background: var(--card); border-bottom: 1px solid var(--line); }
+h1 { margin: 0; font-size: 20px; letter-spacing: .02em; }
+h2 { font-size: 15px; margin: 24px 0 8px; }
+main { padding: 0 24px 32px; max-width: 1280px; }
+.meta { color: var(--muted); }
+.meta b, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-weight: 600; color: var(--text); }
+.spacer { flex: 1; }
+#connection::before { content: "\\25CF "; }
+#connection.live { color: var(--green); } #connection.polling { color: var(--amber); } #connection.offline { color: var(--red); }
+button { font: inherit; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--text); cursor: pointer; }
+.banner { margin: 16px 0 0; padding: 10px 14px; border-radius: 8px; border: 1px solid; }
+.banner.valid { background: var(--green-bg); border-color: var(--green); }
+.banner.invalid { background: var(--red-bg); border-color: var(--red); color: var(--text); }
+.banner.invalid strong { color: var(--red); }
+.banner pre { margin: 6px 0 0; white-space: pre-wrap; font-size: 13px; }
+.summary { display: flex; gap: 12px; margin-top: 16px; }
+.summary span { padding: 4px 10px; border-radius: 999px; background: var(--card); border: 1px solid var(--line); }
+table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
+th, td { text-align: left; padding: 8px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
+tr:last-child td { border-bottom: 0; }
+tr.node { border-left: 4px solid var(--line); }
+tr.node[data-status="active"] { border-left-color: var(--green); }
+tr.node[data-status="pending_sync"] { border-left-color: var(--amber); }
+tr.node[data-status="error"] { border-left-color: var(--red); }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; }
+.badge.active { background: var(--green-bg); color: var(--green); }
+.badge.pending_sync { background: var(--amber-bg); color: var(--amber); }
+.badge.error { background: var(--red-bg); color: var(--red); }
+.behind { margin-left: 6px; font-size: 11px; font-weight: 600; color: var(--amber); text-transform: uppercase; }
+.address, .drift { display: block; color: var(--muted); font-size: 12px; }
+.error-text { color: var(--red); word-break: break-word; }
+.empty { color: var(--muted); }
+`;
+
+const SCRIPT = `
+'use strict';
+var ROLES = [['laptop', 'Management laptops'], ['vps', 'VPS edge nodes'], ['worker', 'Worker nodes']];
+var POLL_MS = 5000;
+var state = { revision: undefined, pollTimer: undefined, source: undefined };
+
+function el(tag, className, text) {
+  var node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+function shortRevision(revision) {
+  return revision ? String(revision).slice(0, 12) : '';
+}
+
+function formatAge(iso, now) {
+  if (!iso) return 'never';
+  var then = Date.parse(iso);
+  if (isNaN(then)) return 'unknown';
+  var s = Math.floor((now - then) / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return s + 's ago';
+  var m = Math.floor(s / 60);
+  if (m < 60) return m + 'm ' + (s % 60) + 's ago';
+  var h = Math.floor(m / 60);
+  if (h < 48) return h + 'h ' + (m % 60) + 'm ago';
+  return Math.floor(h / 24) + 'd ago';
+}
+
+function ageCell(iso) {
+  var td = el('td', 'age');
+  if (iso) { td.setAttribute('data-time', iso); td.title = iso; }
+  td.textContent = formatAge(iso, Date.now());
+  return td;
+}
+
+function tickAges() {
+  var now = Date.now();
+  document.querySelectorAll('[data-time]').forEach(function (node) {
+    node.textContent = formatAge(node.getAttribute('data-time'), now);
+  });
+}
+
+function renderNode(n) {
+  var tr = el('tr', 'node');
+  tr.setAttribute('data-node', n.node);
+  tr.setAttribute('data-status', n.status);
+  var name = el('td');
+  name.appendChild(el('strong', '', n.node));
+  name.appendChild(el('span', 'address', n.address));
+  tr.appendChild(name);
+  var status = el('td');
+  status.appendChild(el('span', 'badge ' + n.status, n.status.replace('_', ' ')));
+  tr.appendChild(status);
+  tr.appendChild(ageCell(n.last_sync));
+  var rev = el('td');
+  if (n.revision) {
+    rev.appendChild(el('code', '', shortRevision(n.revision)));
+    rev.title = n.revision;
+    if (!n.current) rev.appendChild(el('span', 'behind', 'behind'));
+  } else {
+    rev.appendChild(el('span', 'empty', 'none'));
+  }
+  tr.appendChild(rev);
+  tr.appendChild(el('td', '', n.failures));
+  var error = el('td');
+  if (n.last_error) error.appendChild(el('span', 'error-text', n.last_error.code + ': ' + n.last_error.message));
+  if (n.drift && n.drift.length) error.appendChild(el('span', 'drift', 'drift: ' + n.drift.map(function (d) { return d.path; }).join(', ')));
+  tr.appendChild(error);
+  return tr;
+}
+
+function renderGroup(title, nodes) {
+  var section = el('section', 'group');
+  section.appendChild(el('h2', '', title + ' (' + nodes.length + ')'));
+  var table = el('table');
+  var head = el('tr');
+  ['Node', 'Status', 'Last sync', 'Revision', 'Failures', 'Last error'].forEach(function (h) { head.appendChild(el('th', '', h)); });
+  table.appendChild(el('thead')).appendChild(head);
+  var body = table.appendChild(el('tbody'));
+  nodes.forEach(function (n) { body.appendChild(renderNode(n)); });
+  section.appendChild(table);
+  return section;
+}
+
+function renderStatus(view) {
+  var revision = document.getElementById('revision');
+  revision.textContent = view.revision ? shortRevision(view.revision) : 'none yet';
+  revision.title = view.revision || '';
+  var updated = document.getElementById('updated');
+  updated.textContent = formatAge(view.updated, Date.now());
+  if (view.updated) { updated.setAttribute('data-time', view.updated); updated.title = view.updated; } else updated.removeAttribute('data-time');
+
+  var banner = document.getElementById('registry');
+  banner.replaceChildren();
+  banner.className = 'banner ' + (view.registryValid ? 'valid' : 'invalid');
+  banner.setAttribute('data-valid', String(view.registryValid));
+  if (view.registryValid) {
+    banner.appendChild(el('span', '', 'Registry valid'));
+  } else {
+    banner.appendChild(el('strong', '', 'Registry invalid: the last good revision stays in force until it validates.'));
+    if (view.registryError) banner.appendChild(el('pre', '', view.registryError));
+  }
+
+  var counts = { active: 0, pending_sync: 0, error: 0 };
+  view.nodes.forEach(function (n) { counts[n.status] = (counts[n.status] || 0) + 1; });
+  var summary = document.getElementById('summary');
+  summary.replaceChildren(
+    el('span', '', counts.active + ' active'),
+    el('span', '', counts.pending_sync + ' pending sync'),
+    el('span', '', counts.error + ' error'));
+
+  var groups = document.getElementById('nodes');
+  groups.replaceChildren();
+  var known = ROLES.map(function (r) { return r[0]; });
+  ROLES.concat([['', 'Other nodes']]).forEach(function (role) {
+    var nodes = view.nodes.filter(function (n) { return role[0] ? n.role === role[0] : known.indexOf(n.role) < 0; });
+    if (nodes.length) groups.appendChild(renderGroup(role[1], nodes));
+  });
+  if (!view.nodes.length) groups.appendChild(el('p', 'empty', 'No nodes in the registry.'));
+
+  if (view.revision !== state.revision) {
+    state.revision = view.revision;
+    loadRevisions();
+  }
+}
+
+function renderRevisions(revisions) {
+  var body = document.getElementById('revisions');
+  body.replaceChildren();
+  revisions.forEach(function (r) {
+    var tr = el('tr');
+    tr.setAttribute('data-revision', r.revision);
+    var id = el('td');
+    id.appendChild(el('code', '', shortRevision(r.revision)));
+    id.title = r.revision;
+    tr.appendChild(id);
+    tr.appendChild(ageCell(r.time));
+    tr.appendChild(el('td', '', r.trigger));
+    tr.appendChild(el('td', '', r.nodes.length ? r.nodes.join(', ') : 'none'));
+    body.appendChild(tr);
+  });
+  if (!revisions.length) {
+    var empty = el('td', 'empty', 'No revisions yet.');
+    empty.colSpan = 4;
+    body.appendChild(el('tr')).appendChild(empty);
+  }
+}
+
+function getJson(path) {
+  return fetch(path, { cache: 'no-store' }).then(function (res) {
+    if (!res.ok) throw new Error(path + ': HTTP ' + res.status);
+    return res.json();
+  });
+}
+
+function loadRevisions() {
+  getJson('/api/revisions?limit=10').then(renderRevisions).catch(function () {});
+}
+
+function setConnection(mode, text) {
+  var node = document.getElementById('connection');
+  node.className = mode;
+  node.textContent = text;
+}
+
+function poll() {
+  getJson('/api/status').then(function (view) {
+    renderStatus(view);
+    if (state.pollTimer !== undefined) setConnection('polling', 'polling every 5 s');
+  }).catch(function () { setConnection('offline', 'daemon unreachable'); });
+}
+
+function startPolling() {
+  if (state.pollTimer !== undefined) return;
+  state.pollTimer = setInterval(poll, POLL_MS);
+  poll();
+}
+
+function stopPolling() {
+  if (state.pollTimer === undefined) return;
+  clearInterval(state.pollTimer);
+  state.pollTimer = undefined;
+}
+
+function connect() {
+  if (typeof EventSource === 'undefined') { startPolling(); return; }
+  var source = new EventSource('/api/events');
+  state.source = source;
+  source.addEventListener('open', function () { stopPolling(); setConnection('live', 'live'); });
+  source.addEventListener('status', function (event) { renderStatus(JSON.parse(event.data)); });
+  source.addEventListener('error', function () {
+    // EventSource retries by itself while CONNECTING; poll meanwhile. Once CLOSED it has given up.
+    setConnection('polling', 'reconnecting; polling every 5 s');
+    startPolling();
+    if (source.readyState === EventSource.CLOSED) setTimeout(connect, 30000);
+  });
+}
+
+document.getElementById('reconcile').addEventListener('click', function () {
+  var result = document.getElementById('reconcile-result');
+  result.textContent = 'requesting…';
+  fetch('/api/reconcile', { method: 'POST' }).then(function (res) {
+    return res.json().catch(function () { return {}; }).then(function (body) {
+      if (res.status === 202) result.textContent = 'reconcile started';
+      else if (res.status === 404) result.textContent = 'reconcile not available';
+      else result.textContent = 'not started: ' + (body.reason || (body.error && body.error.message) || 'HTTP ' + res.status);
+    });
+  }).catch(function () { result.textContent = 'daemon unreachable'; });
+});
+
+setInterval(tickAges, 1000);
+poll();
+connect();
+`;
+
+/** The dashboard HTML document. */
+export const DASHBOARD_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>courier</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+  <h1>courier</h1>
+  <span class="meta">desired revision <b id="revision">…</b></span>
+  <span class="meta">status updated <span id="updated">…</span></span>
+  <span class="spacer"></span>
+  <span id="connection" class="polling">connecting</span>
+  <button id="reconcile" type="button">Reconcile now</button>
+  <span id="reconcile-result" class="meta"></span>
+</header>
+<main>
+  <div id="registry" class="banner">Loading status…</div>
+  <div id="summary" class="summary"></div>
+  <div id="nodes"></div>
+  <h2>Recent revisions</h2>
+  <table>
+    <thead><tr><th>Revision</th><th>Time</th><th>Trigger</th><th>Changed nodes</th></tr></thead>
+    <tbody id="revisions"></tbody>
+  </table>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+
+/** The page's Content-Security-Policy: its own inline script and style (by hash), requests to its own origin, nothing else. */
+export const DASHBOARD_CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `script-src '${hashSource(SCRIPT)}'`,
+  `style-src '${hashSource(STYLE)}'`,
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** A CSP hash source for an inline element's exact text. */
+function hashSource(text: string): string {
+  return `sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}`;
+}

@@ -1,0 +1,249 @@
+/**
+ * The daemon's HTTP surface on node:http: `/healthz`, `/readyz`, `/metrics`, the status API, the
+ * server-sent event stream and the dashboard page. It binds exactly the configured host (loopback
+ * by default) and only ever serves what the daemon hands it: status, revisions and metrics, never
+ * file contents, keys or registry documents.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CourierError, isCourierError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { CourierMetrics } from './create-metrics.js';
+import { createStatusStream } from './create-status-stream.js';
+import { DASHBOARD_CONTENT_SECURITY_POLICY, DASHBOARD_HTML } from './dashboard-page.js';
+import type { StatusView } from '../status/build-status-view.js';
+
+/** One commit of the store as `/api/revisions` serves it. */
+export interface RevisionView {
+  revision: string;
+  /** Commit time (ISO). */
+  time: string;
+  /** What made the revision (`watch`, `cli`, `rollback`, ...). */
+  trigger: string;
+  /** Nodes whose artifacts changed in this revision. */
+  nodes: string[];
+}
+
+/** What the server needs from the daemon. */
+export interface HttpServerOptions {
+  /** `host:port` (`[::1]:9470` for IPv6); port 0 picks a free port. */
+  listen: string;
+  metrics: CourierMetrics;
+  getStatus: () => Promise<StatusView>;
+  /** The newest `limit` revisions, newest first. */
+  getRevisions: (limit: number) => Promise<RevisionView[]>;
+  /** Readiness: a loaded registry and status, and (with leader election) a decided role. */
+  isReady: () => { ready: boolean; reason?: string };
+  /** Ask for a reconcile now; without it `POST /api/reconcile` is 404. */
+  onReconcile?: () => Promise<{ accepted: boolean; reason?: string }>;
+  /** Register a listener called whenever the status changes; returns the unsubscribe call. */
+  subscribe?: (listener: () => void) => () => void;
+  /** Interval of the event stream's keep-alive comment (default 15 s). */
+  keepAliveMs?: number;
+  /** Where failures of getStatus, getRevisions and onReconcile are logged. */
+  logger?: Logger;
+}
+
+/** A running HTTP server. */
+export interface HttpServer {
+  /** Base URL, e.g. `http://127.0.0.1:9470`. */
+  url: string;
+  port: number;
+  /** Stop listening, end the event streams and close every connection. */
+  close(): Promise<void>;
+}
+
+/** One route's handlers by method. */
+type Route = Partial<Record<'GET' | 'POST', (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void>>;
+
+/** Largest `limit` `/api/revisions` accepts; the default when none is given. */
+const MAX_REVISIONS = 200;
+const DEFAULT_REVISIONS = 20;
+
+/** Start the server and resolve once it listens. */
+export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const { host, port } = parseListen(options.listen);
+  const logError = (err: unknown, route: string): void => options.logger?.error({ err, route }, 'http request failed');
+  const stream = createStatusStream({
+    getStatus: options.getStatus,
+    subscribe: options.subscribe,
+    keepAliveMs: options.keepAliveMs ?? 15_000,
+    onError: (err) => logError(err, '/api/events'),
+  });
+  const routes = createRoutes(options, stream.add);
+
+  const server = createServer((req, res) => {
+    void handleRequest(routes, req, res).catch((err: unknown) => {
+      logError(err, req.url ?? '');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      sendJson(res, 500, { error: describeError(err) });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(new CourierError('CONFIG_INVALID', `http.listen ${options.listen}: cannot listen: ${err.code ?? err.message}; choose another address or port`, { listen: options.listen }, { cause: err }));
+    });
+    server.listen({ host, port, exclusive: true }, () => resolve());
+  }).catch((err: unknown) => {
+    stream.close();
+    throw err;
+  });
+
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
+    port: bound,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        stream.close();
+        server.close((err) => (err ? reject(err) : resolve()));
+        // idle keep-alive sockets would otherwise hold close() open for the client's timeout
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Split `host:port` (IPv6 in brackets); a malformed value is a config error. */
+function parseListen(listen: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(listen);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port > 65535) {
+    throw new CourierError('CONFIG_INVALID', `http.listen: "${listen}" is not host:port (e.g. 127.0.0.1:9470, [::1]:9470, port 0 for any free port)`, { listen });
+  }
+  return { host: match[1] ?? match[2] ?? '', port };
+}
+
+/** The route table. */
+function createRoutes(options: HttpServerOptions, addStream: (res: ServerResponse) => void): Map<string, Route> {
+  return new Map<string, Route>([
+    ['/healthz', { GET: (_req, res) => sendText(res, 200, 'ok\n') }],
+    [
+      '/readyz',
+      {
+        GET: (_req, res) => {
+          const state = options.isReady();
+          if (state.ready) sendText(res, 200, 'ready\n');
+          else sendText(res, 503, `not ready: ${state.reason ?? 'starting'}\n`);
+        },
+      },
+    ],
+    [
+      '/metrics',
+      {
+        GET: async (_req, res) => {
+          const text = await options.metrics.render();
+          res.writeHead(200, { 'content-type': options.metrics.registry.contentType, 'cache-control': 'no-store' }).end(text);
+        },
+      },
+    ],
+    ['/api/status', { GET: async (_req, res) => sendJson(res, 200, await options.getStatus()) }],
+    [
+      '/api/revisions',
+      {
+        GET: async (_req, res, url) => {
+          const limit = parseLimit(url.searchParams.get('limit'));
+          if (limit === undefined) {
+            sendJson(res, 400, { error: { code: 'USAGE', message: `limit must be an integer from 1 to ${MAX_REVISIONS}` } });
+            return;
+          }
+          sendJson(res, 200, await options.getRevisions(limit));
+        },
+      },
+    ],
+    [
+      '/api/reconcile',
+      {
+        POST: async (req, res) => {
+          if (!options.onReconcile) {
+            sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'reconcile is not available on this server' } });
+            return;
+          }
+          // A page on another origin can POST to loopback without a preflight; only same-origin
+          // pages (the dashboard) and non-browser clients (no Origin header) may start a reconcile.
+          if (!isSameOrigin(req)) {
+            sendJson(res, 403, { error: { code: 'FORBIDDEN', message: 'cross-origin requests cannot start a reconcile' } });
+            return;
+          }
+          req.resume();
+          const outcome = await options.onReconcile();
+          if (outcome.accepted) sendJson(res, 202, { accepted: true });
+          else sendJson(res, 409, { accepted: false, reason: outcome.reason ?? 'not accepted' });
+        },
+      },
+    ],
+    ['/api/events', { GET: (_req, res) => addStream(res) }],
+    [
+      '/',
+      {
+        GET: (_req, res) => {
+          res
+            .writeHead(200, {
+              'content-type': 'text/html; charset=utf-8',
+              'cache-control': 'no-store',
+              'content-security-policy': DASHBOARD_CONTENT_SECURITY_POLICY,
+              'x-content-type-options': 'nosniff',
+              'referrer-policy': 'no-referrer',
+            })
+            .end(DASHBOARD_HTML);
+        },
+      },
+    ],
+  ]);
+}
+
+/** Dispatch one request: 404 for an unknown path, 405 (with Allow) for a wrong method; HEAD is GET without a body. */
+async function handleRequest(routes: Map<string, Route>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://courier.invalid');
+  const route = routes.get(url.pathname);
+  if (!route) {
+    sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
+    return;
+  }
+  const method = req.method === 'HEAD' && url.pathname !== '/api/events' ? 'GET' : req.method;
+  const handler = method === 'GET' || method === 'POST' ? route[method] : undefined;
+  if (!handler) {
+    const allow = Object.keys(route).flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]));
+    res.setHeader('allow', allow.join(', '));
+    sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: `${req.method ?? '?'} ${url.pathname}: allowed ${allow.join(', ')}` } });
+    return;
+  }
+  await handler(req, res, url);
+}
+
+/** `limit` from the query: default when absent, undefined when not an integer in range. */
+function parseLimit(value: string | null): number | undefined {
+  if (value === null || value === '') return DEFAULT_REVISIONS;
+  if (!/^\d+$/.test(value)) return undefined;
+  const limit = Number(value);
+  return limit >= 1 && limit <= MAX_REVISIONS ? limit : undefined;
+}
+
+/** True when the request has no Origin header or one whose host is the request's Host. */
+function isSameOrigin(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** The error body of a 500: a CourierError's code and message; anything else stays internal (it is in the log). */
+function describeError(err: unknown): { code: string; message: string } {
+  if (isCourierError(err)) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: 'internal error; see the daemon log' };
+}
+
+/** Send a plain-text response. */
+function sendText(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(body);
+}
+
+/** Send a JSON response. */
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(JSON.stringify(body) + '\n');
+}
