@@ -54,7 +54,8 @@ export function wrapConnectError(err: Ssh2Error, target: SshTarget, connectTimeo
     case 'handshake':
       return new CourierError('NODE_UNREACHABLE', `${where}: the SSH handshake failed: ${err.message}`, data, { cause: err, retryable: false });
     default:
-      if (err.code === DISCONNECT_NO_MORE_AUTH_METHODS) return authError(target, err);
+      // A server DISCONNECT: "Too many authentication failures" comes as a protocol error.
+      if (err.code === DISCONNECT_NO_MORE_AUTH_METHODS || /authentication/i.test(err.message)) return authError(target, err);
       return new CourierError('CONNECTION_LOST', `${where}: the connection ended before the agent started: ${err.message}`, data, { cause: err });
   }
 }

@@ -202,6 +202,25 @@ describe('openSshChannel', () => {
     }
   });
 
+  it('fails with AUTH_FAILED, not a retryable error, when an agent offers more wrong keys than sshd allows', async () => {
+    const socket = path.join(tmp, 'many-keys.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', socket], { stdio: 'ignore' });
+    try {
+      const env = { ...process.env, SSH_AUTH_SOCK: socket };
+      // sshd's MaxAuthTries is 6: the 7th key makes it disconnect with "Too many authentication failures".
+      for (let n = 0; n < 8; n++) {
+        const key = path.join(tmp, `wrong_${n}`);
+        await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+        await waitFor(async () => run('ssh-add', ['-q', key], { env }));
+      }
+      const err = await rejection(openSshChannel(fleet.registryNode(0), 'true', { knownHostsFile: await trustedKnownHosts(), connectTimeout: CONNECT_TIMEOUT, agentSocket: socket }));
+      expect(err.code).toBe('AUTH_FAILED');
+      expect(err.retryable).toBe(false);
+    } finally {
+      agent.kill('SIGTERM');
+    }
+  });
+
   it('rejects exit with CONNECTION_LOST when the connection drops mid-exec', async () => {
     const channel = await openSshChannel(fleet.registryNode(0), echo(['0']), options(await trustedKnownHosts()));
     const stdout = collect(channel.stdout);

@@ -53,7 +53,7 @@ export interface SshdFleet {
   stop(i: number): Promise<void>;
   /** Start node i again with the same host key, address and port. */
   start(i: number): Promise<void>;
-  /** Kill node i's session processes (connections drop), leaving its sshd listening. */
+  /** SIGKILL node i's session processes (its connections drop mid-exec), leaving its sshd listening. */
   killSessions(i: number): Promise<void>;
   /** Give node i a new host key and restart it. */
   rotateHostKey(i: number): Promise<void>;
@@ -100,7 +100,8 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
     start: (i) => startNode(at(i), false),
     killSessions: async (i) => {
       const state = at(i);
-      if (state.node.pid) await killPids(await descendants(state.node.pid));
+      // SIGKILL, all at once: the session sshd must not get to send an exit status first.
+      if (state.node.pid) await killPids(await descendants(state.node.pid), 'SIGKILL');
     },
     rotateHostKey: async (i) => {
       const state = at(i);
@@ -233,9 +234,9 @@ async function stopNode(state: NodeState): Promise<void> {
   state.node.pid = 0;
 }
 
-/** SIGTERM each PID, then SIGKILL what is still alive after STOP_GRACE. */
-async function killPids(pids: number[]): Promise<void> {
-  for (const pid of pids) signal(pid, 'SIGTERM');
+/** Send `first` (SIGTERM) to each PID, then SIGKILL what is still alive after STOP_GRACE. */
+async function killPids(pids: number[], first: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  for (const pid of pids) signal(pid, first);
   const deadline = Date.now() + STOP_GRACE;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   for (const pid of pids.filter(alive)) signal(pid, 'SIGKILL');
