@@ -143,6 +143,7 @@ describe('openSshChannel', () => {
       const err = await rejection(openSshChannel(fleet.registryNode(1), 'true', options(file)));
       expect(err.code).toBe('NODE_UNREACHABLE');
       expect(err.retryable).toBe(true);
+      expect((await rejection(fetchHostKey(fleet.registryNode(1), { connectTimeout: CONNECT_TIMEOUT }))).code).toBe('NODE_UNREACHABLE');
     } finally {
       await fleet.start(1);
     }
@@ -160,6 +161,7 @@ describe('openSshChannel', () => {
       const err = await rejection(openSshChannel(node, 'true', options(path.join(tmp, 'empty'), { connectTimeout: 500 })));
       expect(err.code).toBe('SSH_TIMEOUT');
       expect(err.retryable).toBe(true);
+      expect((await rejection(fetchHostKey(node, { connectTimeout: 500 }))).code).toBe('SSH_TIMEOUT');
     } finally {
       for (const socket of sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
