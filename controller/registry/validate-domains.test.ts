@@ -24,6 +24,8 @@ const cases: Case[] = [
   ['a domain entry that is a string', (d) => (d[D].domains['example.com'] = 'main'), [[D, '$.domains["example.com"]']]],
   ['vps_nodes that is an object', (d) => (d[D].vps_nodes = {}), [[D, '$.vps_nodes'], [R, '$.app.vps_nodes[0]']]],
   ['a VPS entry that is a string', (d) => d[D].vps_nodes.push('100.64.0.9'), [[D, '$.vps_nodes[1]']]],
+  ['a VPS entry that is null', (d) => d[D].vps_nodes.push(null), [[D, '$.vps_nodes[1]']]],
+  ['a domain entry that is null', (d) => (d[D].domains['example.com'] = null), [[D, '$.domains["example.com"]']]],
   ['a VPS without tailscale_ip', (d) => delete d[D].vps_nodes[0].tailscale_ip, [[D, '$.vps_nodes[0].tailscale_ip'], [R, '$.app.vps_nodes[0]']]],
   ['a VPS without public_ip', (d) => delete d[D].vps_nodes[0].public_ip, [[D, '$.vps_nodes[0].public_ip']]],
   ['a VPS with an invalid public_ip', (d) => (d[D].vps_nodes[0].public_ip = '203.0.113'), [[D, '$.vps_nodes[0].public_ip']]],

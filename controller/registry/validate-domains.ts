@@ -25,7 +25,7 @@ export interface DomainsResult {
 export function validateDomains(value: unknown, check: DocumentChecker): DomainsResult {
   const result: DomainsResult = { usable: true, domains: [], names: new Set(), endpoints: [], tailscaleIps: new Set() };
   if (value === undefined) return result;
-  const document = check.readObject('$', value, '{"domains": {...}, "vps_nodes": [...]}');
+  const document = check.readObject('$', value, '{"domains": {...}, "vps_nodes": [...]}', { required: true });
   if (document === undefined) return { ...result, usable: false };
 
   const domains = check.readObject('$.domains', document.domains, 'domain names mapped to {"description"}');
@@ -33,14 +33,14 @@ export function validateDomains(value: unknown, check: DocumentChecker): Domains
     const path = joinPath('$.domains', domain);
     result.names.add(domain);
     if (check.readText(path, domain, 'domain') !== undefined) result.domains.push(domain);
-    check.readObject(path, entry, 'a domain entry such as {"description": "..."}');
+    check.readObject(path, entry, 'a domain entry such as {"description": "..."}', { required: true });
   }
 
   const vpsNodes = check.readArray('$.vps_nodes', document.vps_nodes, 'VPS edges: [{"tailscale_ip", "public_ip", "location"}]') ?? [];
   const firstSeen = new Map<string, string>();
   vpsNodes.forEach((entryValue, index) => {
     const path = joinPath('$.vps_nodes', index);
-    const entry = check.readObject(path, entryValue, 'a VPS edge {"tailscale_ip", "public_ip", "location"}');
+    const entry = check.readObject(path, entryValue, 'a VPS edge {"tailscale_ip", "public_ip", "location"}', { required: true });
     if (entry === undefined) return;
     if (typeof entry.tailscale_ip === 'string') result.tailscaleIps.add(entry.tailscale_ip);
     const tailscaleIp = check.readText(joinPath(path, 'tailscale_ip'), entry.tailscale_ip, 'ipv4', { required: true });

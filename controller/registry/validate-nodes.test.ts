@@ -11,6 +11,7 @@ const cases: Case[] = [
   ['registry.json that is an array', (d) => (d[N] = []), [[N, '$']]],
   ['worker_nodes that is an object', (d) => (d[N].worker_nodes = {}), [[N, '$.worker_nodes']]],
   ['a node that is a string', (d) => (d[N].worker_nodes = ['worker']), [[N, '$.worker_nodes[0]']]],
+  ['a node that is null', (d) => (d[N].worker_nodes = [null]), [[N, '$.worker_nodes[0]']]],
   ['a node without name', (d) => delete worker(d).name, [[N, '$.worker_nodes[0].name']]],
   ['a node name with uppercase', (d) => (worker(d).name = 'Worker'), [[N, '$.worker_nodes[0].name']]],
   ['a node name with "_"', (d) => (worker(d).name = 'worker_1'), [[N, '$.worker_nodes[0].name']]],

@@ -25,7 +25,7 @@ export interface NodesResult {
 export function validateNodes(value: unknown, check: DocumentChecker): NodesResult {
   const result: NodesResult = { usable: true, nodes: [], vpsIps: new Set() };
   if (value === undefined) return result;
-  const document = check.readObject('$', value, '{"management_laptops": [...], "vps_nodes": [...], "worker_nodes": [...]}');
+  const document = check.readObject('$', value, '{"management_laptops": [...], "vps_nodes": [...], "worker_nodes": [...]}', { required: true });
   if (document === undefined) return { ...result, usable: false };
 
   const namePaths = new Map<string, string>();
@@ -63,7 +63,7 @@ export function validateNodes(value: unknown, check: DocumentChecker): NodesResu
 /** One node entry: the node when every field is valid, and the name and ip when those are. */
 function readNode(path: string, value: unknown, role: NodeRole, check: DocumentChecker): { valid: boolean; node: Node; name?: string; ip?: string } {
   const placeholder: Node = { name: '', role, ip: '', sshUser: '', sshPort: 22, sudo: false, transport: 'ssh' };
-  const entry = check.readObject(path, value, 'a node {"name", "ip", "ssh_user", "ssh_port", "sudo", "root", "transport"}');
+  const entry = check.readObject(path, value, 'a node {"name", "ip", "ssh_user", "ssh_port", "sudo", "root", "transport"}', { required: true });
   if (entry === undefined) return { valid: false, node: placeholder };
 
   const name = check.readText(joinPath(path, 'name'), entry.name, 'nodeName', { required: true });

@@ -10,6 +10,7 @@ const cases: Case[] = [
   ['routing.json that is an array', (d) => (d[R] = []), [[R, '$']]],
   ['an entry for an unknown service', (d) => (d[R].ghost = d[R].app), [[R, '$.ghost']]],
   ['an entry that is a string', (d) => (d[R].app = 'example.com'), [[R, '$.app']]],
+  ['an entry that is null', (d) => (d[R].app = null), [[R, '$.app']]],
   ['a domain not registered in domains.json', (d) => d[R].app.domains.push('example.org'), [[R, '$.app.domains[1]']]],
   ['a domain that is not a domain name', (d) => d[R].app.domains.push('example'), [[R, '$.app.domains[1]']]],
   ['a domain that is a number', (d) => d[R].app.domains.push(7), [[R, '$.app.domains[1]']]],

@@ -41,7 +41,7 @@ export interface RoutingContext {
 /** Validate routing.json (`undefined` when absent) against the other documents, recording problems on `check`. */
 export function validateRouting(value: unknown, check: DocumentChecker, context: RoutingContext): RoutingResult {
   if (value === undefined) return { usable: true, drafts: [] };
-  const routing = check.readObject('$', value, 'service names mapped to {"domains", "vps_nodes", "strategy"}');
+  const routing = check.readObject('$', value, 'service names mapped to {"domains", "vps_nodes", "strategy"}', { required: true });
   if (routing === undefined) return { usable: false, drafts: [] };
 
   const drafts: RoutingDraft[] = [];
@@ -54,7 +54,7 @@ export function validateRouting(value: unknown, check: DocumentChecker, context:
       check.reportValue(path, service, 'is not a service in services.json; register the service or remove this routing entry');
       valid = false;
     }
-    const entry = check.readObject(path, entryValue, 'a routing entry {"domains", "vps_nodes", "strategy"}');
+    const entry = check.readObject(path, entryValue, 'a routing entry {"domains", "vps_nodes", "strategy"}', { required: true });
     if (entry === undefined) continue;
 
     const domains = readList(joinPath(path, 'domains'), entry.domains, 'domain names registered in domains.json', check, (itemPath, item) => {

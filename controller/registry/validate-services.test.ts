@@ -10,6 +10,8 @@ const cases: Case[] = [
   ['services.json that is an array', (d) => (d[S] = [d[S].app]), [[S, '$']]],
   ['a service entry that is an array', (d) => (d[S].db = []), [[S, '$.db']]],
   ['a service entry that is a string', (d) => (d[S].db = 'db'), [[S, '$.db']]],
+  ['a service entry that is null', (d) => (d[S].db = null), [[S, '$.db']]],
+  ['services.json that is null', (d) => (d[S] = 'null'), [[S, '$']]],
   ['a service name with uppercase', (d) => (d[S].Db = d[S].db), [[S, '$.Db']]],
   ['a service name starting with "-"', (d) => (d[S]['-db'] = { subdomain: 'x' }), [[S, '$["-db"]']]],
   ['a service name of 64 characters', (d) => (d[S]['a'.repeat(64)] = { subdomain: 'x' }), [[S, `$.${'a'.repeat(64)}`]]],

@@ -32,14 +32,14 @@ export interface ServicesResult {
 /** Validate services.json (`undefined` when absent), recording problems on `check`. */
 export function validateServices(value: unknown, check: DocumentChecker): ServicesResult {
   if (value === undefined) return { usable: true, names: new Set(), drafts: [] };
-  const services = check.readObject('$', value, 'service names mapped to {"subdomain", "ip", "port", "public"}');
+  const services = check.readObject('$', value, 'service names mapped to {"subdomain", "ip", "port", "public"}', { required: true });
   if (services === undefined) return { usable: false, names: new Set(), drafts: [] };
 
   const drafts: ServiceDraft[] = [];
   for (const [name, entryValue] of Object.entries(services)) {
     const path = joinPath('$', name);
     check.readText(path, name, 'serviceName');
-    const entry = check.readObject(path, entryValue, 'a service entry with "subdomain", "ip", "port", "public"');
+    const entry = check.readObject(path, entryValue, 'a service entry with "subdomain", "ip", "port", "public"', { required: true });
     if (entry === undefined) continue;
     const draft: ServiceDraft = {
       name,
