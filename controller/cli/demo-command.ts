@@ -6,9 +6,10 @@ import { exampleConfig, exampleRegistry } from './example-site.js';
 import { writeSite } from './site-commands.js';
 import { pushCommand, statusCommand } from './sync-commands.js';
 import { logCommand } from './read-commands.js';
+import { daemonCommand } from './daemon-commands.js';
 
 /** Create `dir` (default ./demo) from the example registry if absent, push to its local nodes, print status and log. */
-export async function demoCommand(ctx: CommandContext, opts: { dir?: string }): Promise<number> {
+export async function demoCommand(ctx: CommandContext, opts: { dir?: string; once?: boolean; listen?: string }): Promise<number> {
   const dir = path.resolve(opts.dir ?? 'demo');
   const config = path.join(dir, 'courier.yaml');
   if (!existsSync(config)) {
@@ -27,6 +28,10 @@ export async function demoCommand(ctx: CommandContext, opts: { dir?: string }): 
   await statusCommand(sub);
   ctx.out('\nrevisions (courier log):');
   await logCommand(sub, { number: '5' });
-  ctx.out(`\nnext: edit ${path.join(dir, 'registry', 'services.json')} and run \`npx courier push --config ${path.relative(process.cwd(), config)}\``);
-  return pushed;
+  if (opts.once) {
+    ctx.out(`\nnext: edit ${path.join(dir, 'registry', 'services.json')} and run \`npx courier push --config ${path.relative(process.cwd(), config)}\``);
+    return pushed;
+  }
+  ctx.out(`\nstarting the daemon: edit ${path.join(dir, 'registry', 'services.json')} and watch the nodes converge (Ctrl-C stops)`);
+  return daemonCommand(sub, { listen: opts.listen });
 }

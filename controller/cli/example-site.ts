@@ -23,7 +23,7 @@ export function exampleRegistry(options: ExampleOptions): Record<string, string>
     grafana: { subdomain: 'grafana', namespace: 'monitoring', service: 'grafana', ip: '100.64.0.14', port: 3000, public: false },
     immich: { subdomain: 'photos', namespace: 'immich', service: 'immich-server', ip: '100.64.0.11', port: 2283, public: true },
     'open-webui': { subdomain: 'chat', namespace: 'open-webui', service: 'open-webui', ip: '100.64.0.12', port: 8080, public: true },
-    blog: { subdomain: '@', namespace: 'blog', service: 'blog', ip: '100.64.0.13', port: 8080, public: true },
+    website: { subdomain: '@', namespace: 'website', service: 'website', ip: '100.64.0.10', port: 8080, public: true },
     demo: { subdomain: 'demo', namespace: 'demo', service: 'demo', ip: '100.64.0.15', port: 80, public: true },
   };
   const domains = {

@@ -6,6 +6,7 @@ import { diffCommand, dnsCommand, logCommand, nodesListCommand, renderCommand } 
 import { planCommand, pushCommand, statusCommand, verifyCommand } from './sync-commands.js';
 import { agentCommand, initCommand, trustCommand } from './site-commands.js';
 import { demoCommand } from './demo-command.js';
+import { daemonCommand, reconcileCommand } from './daemon-commands.js';
 
 const program = new Command('courier')
   .description('Keep cluster nodes converged on the control plane registries: render, commit, push over SSH, verify by hash.')
@@ -107,10 +108,25 @@ program
   .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => agentCommand(ctx)));
 
 program
+  .command('daemon')
+  .description('watch the source, push every change, reconcile on an interval, serve health, metrics and the dashboard')
+  .option('--listen <host:port>', 'override http.listen')
+  .action((o: { listen?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => daemonCommand(ctx, o)));
+
+program
+  .command('reconcile')
+  .description('ask the running daemon to verify and converge every node now')
+  .option('--url <url>', 'daemon base URL (default http://<http.listen>)')
+  .addOption(json())
+  .action((o: { url?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => reconcileCommand(ctx, o)));
+
+program
   .command('demo')
-  .description('create (if absent) a demo site in ./demo on the local transport, push, and show status and log')
+  .description('create (if absent) a demo site in ./demo on the local transport, push, show status and log, then run the daemon on it')
   .option('--dir <dir>', 'demo directory', 'demo')
-  .action((o: { dir?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => demoCommand(ctx, o)));
+  .option('--once', 'push once and exit instead of running the daemon')
+  .option('--listen <host:port>', 'dashboard address for the demo daemon')
+  .action((o: { dir?: string; once?: boolean; listen?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => demoCommand(ctx, o)));
 
 try {
   await program.parseAsync(process.argv);

@@ -22,7 +22,7 @@ import { resolveRevision } from '../store/resolve-revision.js';
 import { createMetrics, type CourierMetrics } from '../http/create-metrics.js';
 import { startHttpServer, type HttpServer } from '../http/start-http-server.js';
 import { NodeScheduler } from './node-scheduler.js';
-import { startLeadership, type Leadership } from './start-leadership.js';
+import type { Leadership } from './start-leadership.js';
 import { createStatusWriteBack } from './status-write-back.js';
 
 /** A running daemon. */
@@ -57,7 +57,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   const status = await StatusRecorder.open(config.state.statusFile, { errorAfter: config.reconcile.errorAfter });
   const listeners = new Set<() => void>();
   const notify = () => listeners.forEach((l) => l());
-  const writeBack = createStatusWriteBack(config, logger);
+  const writeBack = await createStatusWriteBack(config, logger);
   let desired: Desired | undefined;
   let registry = { valid: true as boolean, error: undefined as string | undefined };
   let firstReconcile = false;
@@ -84,7 +84,6 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
       },
       onReport: async (report, reason) => {
         metrics.recordSync(report, 'push');
-        if (report.handEdits?.length) metrics.recordDrift(report.node, report.handEdits.length);
         const next = await status.record({ name: report.node, role: report.role }, reportToOutcome(report));
         metrics.setNodeStatus(next);
         logReport(report, reason);
@@ -124,7 +123,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   /** source → registry → render → store; returns the nodes whose artifacts changed. */
   async function renderOnce(trigger: string): Promise<string[]> {
     try {
-      const snapshot = await (watcher ?? createSourceWatcher(config)).read();
+      const snapshot = await (watcher ?? (await createSourceWatcher(config))).read();
       const outcome = await renderRevision(site, { snapshot, trigger });
       const nodes = new Map(outcome.registry.nodes.map((n) => [n.name, n]));
       desired = { revision: outcome.commit.revision, nodes, artifacts: new Map(outcome.rendered.nodes.map((r) => [r.node.name, r.artifacts])) };
@@ -179,7 +178,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     leading = true;
     metrics.setLeader(true);
     scheduler.resume();
-    watcher = createSourceWatcher(config);
+    watcher = await createSourceWatcher(config);
     await reconcile('startup');
     readyResolve();
     await watcher.start(
@@ -223,6 +222,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   let leadership: Leadership | undefined;
   if (config.leaderElection.enabled) {
     metrics.setLeader(false);
+    const { startLeadership } = await import('./start-leadership.js');
     leadership = await startLeadership(config, `${os.hostname()}-${process.pid}`, {
       onStartedLeading: () => void lead().catch((err) => log.error({ err }, 'cannot start leading')),
       onStoppedLeading: () => void follow(),

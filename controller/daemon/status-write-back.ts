@@ -7,8 +7,6 @@ import os from 'node:os';
 import type { Config } from '../config/load-config.js';
 import type { Logger } from '../logger.js';
 import type { StatusDocument } from '../status/status-file.js';
-import { writeStatusToConfigMap } from '../status/kubernetes-status-writer.js';
-import { loadKubeConfig } from './start-leadership.js';
 
 /** Debounced write-back; a no-op for non-kubernetes sources. */
 export interface StatusWriteBack {
@@ -17,9 +15,11 @@ export interface StatusWriteBack {
 }
 
 /** Create the write-back for the site's source. */
-export function createStatusWriteBack(config: Config, logger: Logger, delayMs = 1000): StatusWriteBack {
+export async function createStatusWriteBack(config: Config, logger: Logger, delayMs = 1000): Promise<StatusWriteBack> {
   const source = config.source;
   if (source.type !== 'kubernetes') return { schedule: () => undefined, flush: async () => undefined };
+  const { writeStatusToConfigMap } = await import('../status/kubernetes-status-writer.js');
+  const { loadKubeConfig } = await import('./start-leadership.js');
   const kubeConfig = loadKubeConfig(source.kubeconfig);
   let pending: StatusDocument | undefined;
   let timer: NodeJS.Timeout | undefined;

@@ -1,14 +1,15 @@
-/** Build the watcher for the site's configured source (files, git or kubernetes). */
+/**
+ * Build the watcher for the site's configured source (files, git or kubernetes). The git and
+ * Kubernetes clients are imported only when configured, so the files source starts fast.
+ */
 import path from 'node:path';
 import type { Config } from '../config/load-config.js';
 import { readFilesSource } from './files-source.js';
 import { createFilesWatcher } from './watch-files-source.js';
-import { createGitSource } from './git-source.js';
-import { createKubernetesSource } from './kubernetes-source.js';
 import type { SourceWatcher } from './source-watcher.js';
 
 /** The SourceWatcher for `config.source`. */
-export function createSourceWatcher(config: Config): SourceWatcher {
+export async function createSourceWatcher(config: Config): Promise<SourceWatcher> {
   const source = config.source;
   switch (source.type) {
     case 'files':
@@ -17,9 +18,13 @@ export function createSourceWatcher(config: Config): SourceWatcher {
         displayBase: config.dir,
         readFiles: (dir) => readFilesSource(dir, { displayBase: config.dir }),
       });
-    case 'git':
+    case 'git': {
+      const { createGitSource } = await import('./git-source.js');
       return createGitSource({ url: source.url, ref: source.ref, path: source.path, cacheDir: path.join(config.state.dir, 'source-cache'), intervalMs: source.interval });
-    case 'kubernetes':
+    }
+    case 'kubernetes': {
+      const { createKubernetesSource } = await import('./kubernetes-source.js');
       return createKubernetesSource({ namespace: source.namespace, kubeconfig: source.kubeconfig, watchdogMs: source.watchdog });
+    }
   }
 }

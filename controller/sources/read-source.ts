@@ -7,7 +7,7 @@ import { createSourceWatcher } from './create-source-watcher.js';
 /** Read the registry documents from the site's configured source. */
 export async function readSource(config: Config): Promise<RegistrySnapshot> {
   if (config.source.type === 'files') return readFilesSource(config.source.path, { displayBase: config.dir });
-  const watcher = createSourceWatcher(config);
+  const watcher = await createSourceWatcher(config);
   try {
     return await watcher.read();
   } finally {
