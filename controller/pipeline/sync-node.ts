@@ -63,7 +63,7 @@ export async function syncNodeOnce(
   desired: DesiredState,
   mode: SyncMode,
   transport: TransportOptions,
-  drift: DriftPolicy = 'heal',
+  driftPolicy: DriftPolicy = 'heal',
 ): Promise<Omit<NodeSyncReport, 'durationMs' | 'attempts'>> {
   // plan inputs: the desired artifacts, and the last verified manifest for removals
   const revision = desired.revision ?? '';
@@ -82,7 +82,7 @@ export async function syncNodeOnce(
   const exchange: ExchangeResult = await runAgentExchange(channel, wants, (haves) => {
     planned = planOps(wants, haves, artifacts);
     handEdits = verifiedOids ? findHandEdits(wants, haves, verifiedOids) : [];
-    if (mode !== 'push' || (drift === 'warn' && handEdits.length > 0)) return [];
+    if (mode !== 'push' || (driftPolicy === 'warn' && handEdits.length > 0)) return [];
     return planned;
   });
 
