@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['controller/**/*.test.ts', 'test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
+    globalSetup: ['test/global-setup.ts', 'test/global-build.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // sshd fleets and agent shells are real processes: keep parallelism modest on 2 cores.
