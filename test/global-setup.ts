@@ -15,6 +15,7 @@ const REQUIRED: Record<string, string> = {
   bash: '/bin/bash',
   git: '/usr/bin/git',
   shellcheck: '/usr/bin/shellcheck',
+  chromium: '/usr/bin/chromium',
 };
 
 /** Extra packages named by COURIER_TEST_PACKAGES (the browser tests add chromium this way). */

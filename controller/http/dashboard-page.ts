@@ -23,7 +23,7 @@ main { padding: 0 24px 32px; max-width: 1280px; }
 .meta { color: var(--muted); }
 .meta b, code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-weight: 600; color: var(--text); }
 .spacer { flex: 1; }
-#connection::before { content: "\\25CF "; }
+#connection::before { content: "\\25CF\\00A0"; }
 #connection.live { color: var(--green); } #connection.polling { color: var(--amber); } #connection.offline { color: var(--red); }
 button { font: inherit; padding: 4px 12px; border-radius: 6px; border: 1px solid var(--line); background: var(--bg); color: var(--text); cursor: pointer; }
 .banner { margin: 16px 0 0; padding: 10px 14px; border-radius: 8px; border: 1px solid; }
@@ -33,7 +33,7 @@ button { font: inherit; padding: 4px 12px; border-radius: 6px; border: 1px solid
 .banner pre { margin: 6px 0 0; white-space: pre-wrap; font-size: 13px; }
 .summary { display: flex; gap: 12px; margin-top: 16px; }
 .summary span { padding: 4px 10px; border-radius: 999px; background: var(--card); border: 1px solid var(--line); }
-table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
+table { width: 100%; table-layout: fixed; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
 th, td { text-align: left; padding: 8px 12px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 tr:last-child td { border-bottom: 0; }
@@ -41,12 +41,16 @@ tr.node { border-left: 4px solid var(--line); }
 tr.node[data-status="active"] { border-left-color: var(--green); }
 tr.node[data-status="pending_sync"] { border-left-color: var(--amber); }
 tr.node[data-status="error"] { border-left-color: var(--red); }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; }
+.badge { display: inline-block; white-space: nowrap; padding: 1px 8px; border-radius: 999px; font-size: 12px; font-weight: 600; }
 .badge.active { background: var(--green-bg); color: var(--green); }
 .badge.pending_sync { background: var(--amber-bg); color: var(--amber); }
 .badge.error { background: var(--red-bg); color: var(--red); }
 .behind { margin-left: 6px; font-size: 11px; font-weight: 600; color: var(--amber); text-transform: uppercase; }
-.address, .drift { display: block; color: var(--muted); font-size: 12px; }
+td strong, td code, td.age { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.address, .drift, .attempt { display: block; color: var(--muted); font-size: 12px; }
+.group col:nth-child(1) { width: 18%; } .group col:nth-child(2) { width: 11%; } .group col:nth-child(3) { width: 13%; }
+.group col:nth-child(4) { width: 17%; } .group col:nth-child(5) { width: 8%; }
+.revisions col:nth-child(1) { width: 18%; } .revisions col:nth-child(2) { width: 13%; } .revisions col:nth-child(3) { width: 11%; }
 .error-text { color: var(--red); word-break: break-word; }
 .empty { color: var(--muted); }
 `;
@@ -89,10 +93,18 @@ function ageCell(iso) {
   return td;
 }
 
+function timeSpan(className, prefix, iso) {
+  var span = el('span', className);
+  if (iso) { span.setAttribute('data-time', iso); span.title = iso; }
+  span.setAttribute('data-prefix', prefix);
+  span.textContent = prefix + formatAge(iso, Date.now());
+  return span;
+}
+
 function tickAges() {
   var now = Date.now();
   document.querySelectorAll('[data-time]').forEach(function (node) {
-    node.textContent = formatAge(node.getAttribute('data-time'), now);
+    node.textContent = (node.getAttribute('data-prefix') || '') + formatAge(node.getAttribute('data-time'), now);
   });
 }
 
@@ -107,7 +119,10 @@ function renderNode(n) {
   var status = el('td');
   status.appendChild(el('span', 'badge ' + n.status, n.status.replace('_', ' ')));
   tr.appendChild(status);
-  tr.appendChild(ageCell(n.last_sync));
+  var synced = tr.appendChild(el('td'));
+  synced.appendChild(timeSpan('', '', n.last_sync));
+  // a failing node's last try says more than its last success
+  if (n.last_attempt && n.last_attempt !== n.last_sync) synced.appendChild(timeSpan('attempt', 'tried ', n.last_attempt));
   var rev = el('td');
   if (n.revision) {
     rev.appendChild(el('code', '', shortRevision(n.revision)));
@@ -129,6 +144,8 @@ function renderGroup(title, nodes) {
   var section = el('section', 'group');
   section.appendChild(el('h2', '', title + ' (' + nodes.length + ')'));
   var table = el('table');
+  var columns = table.appendChild(el('colgroup'));
+  for (var i = 0; i < 6; i++) columns.appendChild(el('col'));
   var head = el('tr');
   ['Node', 'Status', 'Last sync', 'Revision', 'Failures', 'Last error'].forEach(function (h) { head.appendChild(el('th', '', h)); });
   table.appendChild(el('thead')).appendChild(head);
@@ -293,7 +310,8 @@ export const DASHBOARD_HTML = `<!doctype html>
   <div id="summary" class="summary"></div>
   <div id="nodes"></div>
   <h2>Recent revisions</h2>
-  <table>
+  <table class="revisions">
+    <colgroup><col><col><col><col></colgroup>
     <thead><tr><th>Revision</th><th>Time</th><th>Trigger</th><th>Changed nodes</th></tr></thead>
     <tbody id="revisions"></tbody>
   </table>

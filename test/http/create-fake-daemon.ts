@@ -34,11 +34,13 @@ const PREVIOUS_REVISION = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807';
 
 /** A node row with defaults for everything the test does not care about. */
 export function createNodeView(fields: Partial<NodeStatusView> & Pick<NodeStatusView, 'node' | 'role'>): NodeStatusView {
+  const lastSync = fields.last_sync === undefined ? new Date(Date.now() - 90_000).toISOString() : fields.last_sync;
   return {
     address: '100.64.0.1',
     status: 'active',
-    last_sync: new Date(Date.now() - 90_000).toISOString(),
-    last_attempt: new Date(Date.now() - 90_000).toISOString(),
+    last_sync: lastSync,
+    // a converged node's last attempt is its last sync
+    last_attempt: lastSync,
     revision: DESIRED_REVISION,
     current: true,
     failures: 0,
@@ -59,8 +61,8 @@ export function createFakeDaemon(): FakeDaemon {
       registryValid: true,
       nodes: [
         createNodeView({ node: 'laptop-anna', role: 'laptop', address: '100.64.0.10', last_sync: minutesAgo(3) }),
-        createNodeView({ node: 'laptop-ben', role: 'laptop', address: '100.64.0.11', status: 'error', failures: 6, revision: PREVIOUS_REVISION, current: false, last_sync: minutesAgo(2 * 24 * 60), last_error: { code: 'NODE_UNREACHABLE', message: 'laptop-ben (100.64.0.11:22): connect ETIMEDOUT' } }),
-        createNodeView({ node: 'edge-1', role: 'vps', address: '100.64.1.1', status: 'pending_sync', failures: 1, revision: PREVIOUS_REVISION, current: false, last_sync: minutesAgo(42), last_error: { code: 'CONNECTION_LOST', message: 'edge-1 (100.64.1.1:22): session closed before the exchange finished' } }),
+        createNodeView({ node: 'laptop-ben', role: 'laptop', address: '100.64.0.11', status: 'error', failures: 6, revision: PREVIOUS_REVISION, current: false, last_sync: minutesAgo(2 * 24 * 60), last_attempt: minutesAgo(4), last_error: { code: 'NODE_UNREACHABLE', message: 'laptop-ben (100.64.0.11:22): connect ETIMEDOUT' } }),
+        createNodeView({ node: 'edge-1', role: 'vps', address: '100.64.1.1', status: 'pending_sync', failures: 1, revision: PREVIOUS_REVISION, current: false, last_sync: minutesAgo(42), last_attempt: minutesAgo(1), last_error: { code: 'CONNECTION_LOST', message: 'edge-1 (100.64.1.1:22): session closed before the exchange finished' } }),
         createNodeView({ node: 'edge-2', role: 'vps', address: '100.64.1.2', last_sync: minutesAgo(1) }),
         createNodeView({ node: 'edge-3', role: 'vps', address: '100.64.1.3', last_sync: minutesAgo(7) }),
         createNodeView({ node: 'worker-a', role: 'worker', address: '100.64.2.1', last_sync: minutesAgo(5) }),
