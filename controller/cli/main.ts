@@ -2,11 +2,12 @@
 /** The `courier` command line. */
 import { Command, CommanderError, Option } from 'commander';
 import { runCommand, type GlobalOptions } from './run-command.js';
-import { diffCommand, dnsCommand, logCommand, nodesListCommand, renderCommand } from './read-commands.js';
-import { planCommand, pushCommand, statusCommand, verifyCommand } from './sync-commands.js';
-import { agentCommand, initCommand, trustCommand } from './site-commands.js';
-import { demoCommand } from './demo-command.js';
-import { daemonCommand, reconcileCommand } from './daemon-commands.js';
+
+// Command modules load on use, so `courier --help` and light commands start fast.
+const read = () => import('./read-commands.js');
+const sync = () => import('./sync-commands.js');
+const site = () => import('./site-commands.js');
+const daemon = () => import('./daemon-commands.js');
 
 const program = new Command('courier')
   .description('Keep cluster nodes converged on the control plane registries: render, commit, push over SSH, verify by hash.')
@@ -28,13 +29,13 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 program
   .command('init [dir]')
   .description('write a commented courier.yaml and an example registry into DIR (default .)')
-  .action((dir: string | undefined, _o, cmd: Command) => runCommand(globals(cmd), (ctx) => initCommand(ctx, dir)));
+  .action((dir: string | undefined, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).initCommand(ctx, dir)));
 
 program
   .command('render')
   .description('load, validate, render and commit a revision; print what changed')
   .addOption(json())
-  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => renderCommand(ctx)));
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await read()).renderCommand(ctx)));
 
 program
   .command('log')
@@ -42,20 +43,20 @@ program
   .option('--node <name>', 'only revisions that changed this node')
   .option('-n, --number <k>', 'how many revisions', '20')
   .addOption(json())
-  .action((o: { node?: string; number?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => logCommand(ctx, o)));
+  .action((o: { node?: string; number?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await read()).logCommand(ctx, o)));
 
 program
   .command('diff [revA] [revB]')
   .description('unified diff of rendered files between revisions (default: previous → current)')
   .option('--node <name>', 'only this node')
   .addOption(json())
-  .action((a: string | undefined, b: string | undefined, o: { node?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => diffCommand(ctx, a, b, o)));
+  .action((a: string | undefined, b: string | undefined, o: { node?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await read()).diffCommand(ctx, a, b, o)));
 
 program
   .command('dns')
   .description('every public host name with the VPS public IP its A record should point at')
   .addOption(json())
-  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => dnsCommand(ctx)));
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await read()).dnsCommand(ctx)));
 
 program
   .command('push')
@@ -64,7 +65,7 @@ program
   .option('--role <role>', 'only nodes of this role: vps, laptop, worker')
   .option('--dry-run', 'ask the nodes what they hold and report what would change, without writing')
   .addOption(json())
-  .action((o: { node?: string[]; role?: string; dryRun?: boolean }, cmd: Command) => runCommand(globals(cmd), (ctx) => pushCommand(ctx, o)));
+  .action((o: { node?: string[]; role?: string; dryRun?: boolean }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await sync()).pushCommand(ctx, o)));
 
 program
   .command('verify')
@@ -72,7 +73,7 @@ program
   .option('--node <name>', 'only this node (repeatable)', collect)
   .option('--role <role>', 'only nodes of this role')
   .addOption(json())
-  .action((o: { node?: string[]; role?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => verifyCommand(ctx, o)));
+  .action((o: { node?: string[]; role?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await sync()).verifyCommand(ctx, o)));
 
 program
   .command('plan')
@@ -81,44 +82,44 @@ program
   .option('--role <role>', 'only nodes of this role')
   .option('--live', 'ask the nodes for what they really hold')
   .addOption(json())
-  .action((o: { node?: string[]; role?: string; live?: boolean }, cmd: Command) => runCommand(globals(cmd), (ctx) => planCommand(ctx, o)));
+  .action((o: { node?: string[]; role?: string; live?: boolean }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await sync()).planCommand(ctx, o)));
 
 program
   .command('status')
   .alias('health')
   .description('node status grouped by role: status, last sync and age, revision, failures, last error')
   .addOption(json())
-  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => statusCommand(ctx)));
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await sync()).statusCommand(ctx)));
 
 const nodes = program.command('nodes').description('the node registry');
 nodes
   .command('list')
   .description('nodes by role with address and user')
   .addOption(json())
-  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => nodesListCommand(ctx)));
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await read()).nodesListCommand(ctx)));
 nodes
   .command('trust <node>')
   .description("show the node's SSH host key fingerprint, ask, and record it in ssh.knownHosts")
   .option('-y, --yes', 'trust without asking (scripts)')
-  .action((name: string, o: { yes?: boolean }, cmd: Command) => runCommand(globals(cmd), (ctx) => trustCommand(ctx, name, o)));
+  .action((name: string, o: { yes?: boolean }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).trustCommand(ctx, name, o)));
 
 program
   .command('agent')
   .description('print the node agent script (it is sent inline by default; install it only if you want to)')
-  .action((_o, cmd: Command) => runCommand(globals(cmd), (ctx) => agentCommand(ctx)));
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).agentCommand(ctx)));
 
 program
   .command('daemon')
   .description('watch the source, push every change, reconcile on an interval, serve health, metrics and the dashboard')
   .option('--listen <host:port>', 'override http.listen')
-  .action((o: { listen?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => daemonCommand(ctx, o)));
+  .action((o: { listen?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await daemon()).daemonCommand(ctx, o)));
 
 program
   .command('reconcile')
   .description('ask the running daemon to verify and converge every node now')
   .option('--url <url>', 'daemon base URL (default http://<http.listen>)')
   .addOption(json())
-  .action((o: { url?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => reconcileCommand(ctx, o)));
+  .action((o: { url?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await daemon()).reconcileCommand(ctx, o)));
 
 program
   .command('demo')
@@ -126,7 +127,7 @@ program
   .option('--dir <dir>', 'demo directory', 'demo')
   .option('--once', 'push once and exit instead of running the daemon')
   .option('--listen <host:port>', 'dashboard address for the demo daemon')
-  .action((o: { dir?: string; once?: boolean; listen?: string }, cmd: Command) => runCommand(globals(cmd), (ctx) => demoCommand(ctx, o)));
+  .action((o: { dir?: string; once?: boolean; listen?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await import('./demo-command.js')).demoCommand(ctx, o)));
 
 try {
   await program.parseAsync(process.argv);
