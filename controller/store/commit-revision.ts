@@ -4,7 +4,6 @@
  * Commits on one store are serialized in-process; main is re-checked before it moves, so a writer in
  * another process is detected rather than overwritten.
  */
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { CourierError } from '../errors.js';
 import { buildRevisionTree } from './build-revision-tree.js';
@@ -16,6 +15,7 @@ import type { CommitInput, CommitResult, RevisionSnapshot, Store } from './model
 import { runSerialized } from './run-serialized.js';
 import { isNotFound, wrapStoreError } from './store-error.js';
 import { writeObjects } from './write-objects.js';
+import { storeFs } from './store-fs.js';
 
 /** The commit shapes, re-exported beside the function that produces them. */
 export type { CommitInput, CommitResult, NodeChange, RegistryChange } from './model.js';
@@ -28,7 +28,7 @@ const IDENTITY = { name: 'courier', email: 'courier@localhost' };
 /** The commit main points at, or undefined for an empty store. */
 export async function readMain(store: Store): Promise<string | undefined> {
   try {
-    return await git.resolveRef({ fs, dir: store.dir, gitdir: store.dir, ref: MAIN_REF });
+    return await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: MAIN_REF });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
@@ -77,7 +77,7 @@ export async function commitRevision(store: Store, input: CommitInput): Promise<
       const now = input.now ?? new Date();
       const signature = { ...IDENTITY, timestamp: Math.floor(now.getTime() / 1000), timezoneOffset: 0 };
       const revision = await git.writeCommit({
-        fs,
+        fs: storeFs,
         dir: store.dir,
         gitdir: store.dir,
         commit: {
@@ -98,7 +98,7 @@ export async function commitRevision(store: Store, input: CommitInput): Promise<
           { retryable: true },
         );
       }
-      await git.writeRef({ fs, dir: store.dir, gitdir: store.dir, ref: MAIN_REF, value: revision, force: true });
+      await git.writeRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: MAIN_REF, value: revision, force: true });
       store.snapshot = { ...next.snapshot, revision };
       return { revision, parent, committed: true, changes, registry };
     });

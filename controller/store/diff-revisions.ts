@@ -2,7 +2,6 @@
  * Unified diffs between two revisions, like `git diff A B -- nodes/ registry/`: only subtrees whose
  * oids differ are opened, so a one-node change reads a handful of objects.
  */
-import fs from 'node:fs';
 import { FILE_HEADERS_ONLY, createTwoFilesPatch } from 'diff';
 import git from 'isomorphic-git';
 import { mapLimited } from './map-limited.js';
@@ -11,6 +10,7 @@ import { readTreeEntries } from './read-text-file.js';
 import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
 import { NODES_DIR, REGISTRY_DIR, isNodeName } from './store-layout.js';
+import { storeFs } from './store-fs.js';
 
 /** The diff entry shape, re-exported beside the function that produces it. */
 export type { FileDiff } from './model.js';
@@ -31,7 +31,7 @@ type Entry = { oid: string; type: string };
 
 async function readEntries(store: Store, tree: string | undefined): Promise<Map<string, Entry>> {
   if (tree === undefined) return new Map();
-  const { tree: entries } = await git.readTree({ fs, dir: store.dir, gitdir: store.dir, oid: tree, cache: store.cache });
+  const { tree: entries } = await git.readTree({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: tree, cache: store.cache });
   return new Map(entries.map((entry) => [entry.path, { oid: entry.oid, type: entry.type }]));
 }
 
@@ -65,7 +65,7 @@ async function subtreeOid(store: Store, commit: string | undefined, filepath: st
 
 async function readText(store: Store, oid: string | undefined): Promise<string> {
   if (oid === undefined) return '';
-  const { blob } = await git.readBlob({ fs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
+  const { blob } = await git.readBlob({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
   return Buffer.from(blob).toString('utf8');
 }
 

@@ -2,13 +2,13 @@
  * The audit log: revisions newest first, walked lazily along first parents so `-n 20` reads twenty
  * commits (or, with a node filter, only as many as it takes to find twenty that name the node).
  */
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { readMain } from './commit-revision.js';
 import { parseCommitMessage } from './format-commit-message.js';
 import type { RevisionInfo, Store } from './model.js';
 import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
+import { storeFs } from './store-fs.js';
 
 /** The log entry shape, re-exported beside the function that produces it. */
 export type { RevisionInfo } from './model.js';
@@ -32,7 +32,7 @@ export async function listRevisions(store: Store, options: ListRevisionsOptions 
     const revisions: RevisionInfo[] = [];
     let oid = start;
     while (oid !== undefined && revisions.length < limit) {
-      const { commit } = await git.readCommit({ fs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
+      const { commit } = await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
       const { trigger, nodes } = parseCommitMessage(commit.message);
       if (options.node === undefined || nodes.includes(options.node)) {
         revisions.push({

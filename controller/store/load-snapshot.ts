@@ -2,11 +2,11 @@
  * Reading a parent revision the way the commit path needs it: three trees (root, `registry/`,
  * `nodes/`) up front, and a node's manifest only when that node changed.
  */
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import type { Manifest } from '../render/model.js';
 import type { NodeSnapshot, RevisionSnapshot, Store } from './model.js';
 import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR } from './store-layout.js';
+import { storeFs } from './store-fs.js';
 
 /** The snapshot of an empty store (no revision yet). */
 export function emptySnapshot(): RevisionSnapshot {
@@ -15,14 +15,14 @@ export function emptySnapshot(): RevisionSnapshot {
 
 async function readEntries(store: Store, oid: string | undefined): Promise<Map<string, { oid: string; type: string }>> {
   if (oid === undefined) return new Map();
-  const { tree } = await git.readTree({ fs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
+  const { tree } = await git.readTree({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
   return new Map(tree.map((entry) => [entry.path, { oid: entry.oid, type: entry.type }]));
 }
 
 /** The registry files and node subtrees of `revision` (undefined = empty store); manifests are read later, on demand. */
 export async function loadSnapshot(store: Store, revision: string | undefined): Promise<RevisionSnapshot> {
   if (revision === undefined) return emptySnapshot();
-  const { commit } = await git.readCommit({ fs, dir: store.dir, gitdir: store.dir, oid: revision, cache: store.cache });
+  const { commit } = await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: revision, cache: store.cache });
   const root = await readEntries(store, commit.tree);
   const registryTree = root.get(REGISTRY_DIR);
   const nodesTree = root.get(NODES_DIR);
@@ -44,7 +44,7 @@ export async function loadNodeManifest(store: Store, node: NodeSnapshot): Promis
   const entries = await readEntries(store, node.tree);
   const entry = entries.get(MANIFEST_FILE);
   if (entry?.type !== 'blob') return undefined;
-  const { blob } = await git.readBlob({ fs, dir: store.dir, gitdir: store.dir, oid: entry.oid, cache: store.cache });
+  const { blob } = await git.readBlob({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: entry.oid, cache: store.cache });
   try {
     const manifest = JSON.parse(Buffer.from(blob).toString('utf8')) as Manifest;
     if (!Array.isArray(manifest.artifacts)) return undefined;

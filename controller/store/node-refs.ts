@@ -2,7 +2,6 @@
  * Per-node verified refs: `refs/nodes/<node>` points at the last revision the node was verified at,
  * so `git log refs/nodes/<node>` is the audit of what the node really held.
  */
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import { CourierError } from '../errors.js';
 import type { Store } from './model.js';
@@ -10,6 +9,7 @@ import { readTreeEntries } from './read-text-file.js';
 import { resolveRevision } from './resolve-revision.js';
 import { isNotFound, wrapStoreError } from './store-error.js';
 import { NODES_DIR, isNodeName } from './store-layout.js';
+import { storeFs } from './store-fs.js';
 
 /** The ref holding a node's verified revision. */
 export function nodeRefName(node: string): string {
@@ -28,7 +28,7 @@ export async function setNodeRef(store: Store, node: string, revision: string): 
         revision: oid,
       });
     }
-    await git.writeRef({ fs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node), value: oid, force: true });
+    await git.writeRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node), value: oid, force: true });
     return oid;
   } catch (err) {
     throw wrapStoreError(err, `set ${nodeRefName(node)}`, store.dir, { node, revision: oid });
@@ -39,7 +39,7 @@ export async function setNodeRef(store: Store, node: string, revision: string): 
 export async function readNodeRef(store: Store, node: string): Promise<string | undefined> {
   if (!isNodeName(node)) return undefined;
   try {
-    return await git.resolveRef({ fs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node) });
+    return await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node) });
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw wrapStoreError(err, `read ${nodeRefName(node)}`, store.dir, { node });

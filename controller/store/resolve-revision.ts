@@ -3,10 +3,10 @@
  * `refs/nodes/<node>` (or `nodes/<node>`), each optionally followed by `~N` / `^` steps back along
  * first parents.
  */
-import fs from 'node:fs';
 import git from 'isomorphic-git';
 import type { Store } from './model.js';
 import { isNotFound, revisionNotFound, wrapStoreError } from './store-error.js';
+import { storeFs } from './store-fs.js';
 
 const FULL_OID = /^[0-9a-f]{40}$/;
 const SHORT_OID = /^[0-9a-f]{4,39}$/;
@@ -14,7 +14,7 @@ const SHORT_OID = /^[0-9a-f]{4,39}$/;
 const REF_NAME = /^(?!.*\.\.)(?!.*\/\/)(?!\/)(?!.*\/$)(?!.*\.lock$)(?!\.)(?!.*\/\.)[A-Za-z0-9._/-]+$/;
 
 async function readCommitParent(store: Store, oid: string): Promise<string | undefined> {
-  const { commit } = await git.readCommit({ fs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
+  const { commit } = await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
   return commit.parent[0];
 }
 
@@ -25,7 +25,7 @@ async function resolveBase(store: Store, spec: string, base: string): Promise<st
     oid = base;
   } else if (SHORT_OID.test(base)) {
     try {
-      oid = await git.expandOid({ fs, dir: store.dir, gitdir: store.dir, oid: base, cache: store.cache });
+      oid = await git.expandOid({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: base, cache: store.cache });
     } catch (err) {
       if ((err as { code?: unknown }).code === 'AmbiguousError') {
         throw revisionNotFound(store.dir, spec, `the abbreviation ${base} is ambiguous; give more hex digits`, err);
@@ -36,7 +36,7 @@ async function resolveBase(store: Store, spec: string, base: string): Promise<st
   if (oid === undefined) {
     if (!REF_NAME.test(base)) throw revisionNotFound(store.dir, spec, 'not a commit id or ref name');
     try {
-      oid = await git.resolveRef({ fs, dir: store.dir, gitdir: store.dir, ref: base });
+      oid = await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: base });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       const empty = (base === 'main' || base === 'HEAD') && !(await hasAnyCommit(store));
@@ -44,7 +44,7 @@ async function resolveBase(store: Store, spec: string, base: string): Promise<st
     }
   }
   try {
-    await git.readCommit({ fs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
+    await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (isNotFound(err)) throw revisionNotFound(store.dir, spec, `no object ${oid}`, err);
@@ -56,7 +56,7 @@ async function resolveBase(store: Store, spec: string, base: string): Promise<st
 
 async function hasAnyCommit(store: Store): Promise<boolean> {
   try {
-    await git.resolveRef({ fs, dir: store.dir, gitdir: store.dir, ref: 'refs/heads/main' });
+    await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: 'refs/heads/main' });
     return true;
   } catch {
     return false;
