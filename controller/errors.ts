@@ -31,7 +31,7 @@ export const ERROR_CODES = {
   RENDER_INVALID: {
     exit: 1,
     retryable: false,
-    fix: 'A rendered Traefik file failed schema validation; this is a courier bug or a hostile registry value that validation missed; report it with the registry that caused it.',
+    fix: 'Rendering found something it cannot express (the message says what: no traefik.publicDomain for public services without routing, two routes with one router name, or a Traefik file that fails the schema). Fix the named setting or registry entry; a schema failure with a valid registry is a courier bug: report it.',
   },
   TEMPLATE_ERROR: {
     exit: 1,
@@ -61,7 +61,7 @@ export const ERROR_CODES = {
   SSH_TIMEOUT: {
     exit: 1,
     retryable: true,
-    fix: 'TCP connect plus SSH handshake took longer than ssh.connectTimeout; check the node and network, or raise ssh.connectTimeout.',
+    fix: 'Connecting (TCP, SSH handshake, authentication) took longer than ssh.connectTimeout, or the whole exchange longer than ssh.sessionTimeout (data.phase says which); check the node and network, or raise the timeout.',
   },
   CONNECTION_LOST: {
     exit: 1,
