@@ -15,6 +15,8 @@ export interface KubeApiRequest {
   method: string;
   path: string;
   query: Record<string, string>;
+  /** The bearer token sent, which tells clients (kubeconfig({ token })) apart. */
+  token?: string;
 }
 
 /** The running server and its test controls. */
@@ -84,10 +86,10 @@ export async function startKubeApiServer(options: { historyLimit?: number } = {}
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const query = Object.fromEntries(url.searchParams.entries());
     const method = req.method ?? 'GET';
-    requests.push({ method, path: url.pathname, query });
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    requests.push({ method, path: url.pathname, query, token });
     const body = await readBody(req);
 
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (token !== undefined && partitioned.has(token)) {
       // A partition: the request never gets an answer until healed; then the connection just drops.
       await new Promise<void>((release) => parked.push({ token, release }));
