@@ -83,6 +83,13 @@ describe('kubernetes source: read', () => {
     expect((error as CourierError).retryable).toBe(true);
   });
 
+  it('reports a kubeconfig that cannot be loaded as CONFIG_INVALID, not as an unavailable source', async () => {
+    const source = createKubernetesSource({ namespace: NS, watchdogMs: 60_000, kubeconfig: '/nonexistent/kubeconfig' });
+    const error = await source.read().catch((err: unknown) => err);
+    expect(isCourierError(error, 'CONFIG_INVALID')).toBe(true);
+    await expect(source.start(() => undefined)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+
   it('reports a Forbidden list as SOURCE_UNAVAILABLE that a retry cannot fix', async () => {
     server.failNext('GET', /\/configmaps$/, 403);
     const error = (await makeSource()

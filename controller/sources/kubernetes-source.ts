@@ -71,8 +71,10 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
   }
 
   async function listConfigMaps(action: string): Promise<V1ConfigMapList> {
+    // A kubeconfig that cannot be loaded is CONFIG_INVALID, not an unavailable source.
+    const client = api();
     try {
-      return await api().listNamespacedConfigMap({ namespace });
+      return await client.listNamespacedConfigMap({ namespace });
     } catch (err) {
       throw wrapKubernetesError(err, `${action} ConfigMaps in namespace ${namespace}`, { namespace });
     }
@@ -183,7 +185,13 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
       onChange = changed;
       onError = failed;
       closed = false;
-      await restart();
+      try {
+        await restart();
+      } catch (err) {
+        onChange = undefined;
+        onError = undefined;
+        throw err;
+      }
     },
 
     async close(): Promise<void> {
