@@ -176,7 +176,7 @@ function printReports(ctx: CommandContext, reports: NodeSyncReport[], changedTit
   if (ctx.options.json) {
     ctx.out(
       JSON.stringify(
-        reports.map((r) => ({ node: r.node, role: r.role, status: r.status, revision: r.revision, changed: r.changed, bytesSent: r.bytesSent, durationMs: r.durationMs, drift: r.drift ?? [], oids: r.oids ?? {}, error: r.error ?? null })),
+        reports.map((r) => ({ node: r.node, role: r.role, status: r.status, revision: r.revision, changed: r.changed, bytesSent: r.bytesSent, durationMs: r.durationMs, attempts: r.attempts, drift: r.drift ?? [], oids: r.oids ?? {}, error: r.error ?? null })),
         null,
         2,
       ),
