@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHELLS, blobOid, frames, haves, listTree, makeRoot, put, results, runAgent } from './run-agent.js';
+import { SHELLS, blobOid, frames, haves, listTree, makeRoot, mountOrSkip, put, results, runAgent, unmountAll } from './run-agent.js';
 
 const BODY = '10.0.0.5\timmich.mycloud.local\n10.0.0.6\tgrafana.mycloud.local\n';
 const NEW_BODY = '10.0.0.7\tvault.mycloud.local\n';
@@ -24,6 +24,7 @@ describe.each(SHELLS)('courier-agent blocks under $name', (shell) => {
     hosts = join(root, 'etc/hosts');
   });
   afterEach(() => {
+    unmountAll();
     rmSync(root, { recursive: true, force: true });
   });
   const sync = (input: Buffer | string, extra: string[] = []) => runAgent(shell, ['sync', '--root', root, ...extra], input);
@@ -148,6 +149,19 @@ describe.each(SHELLS)('courier-agent blocks under $name', (shell) => {
     const run = await sync(frames([], [{ del: '/etc/hosts', kind: 'block' }, { del: '/etc/other', kind: 'block' }]));
     expect(results(run)).toEqual(['ok /etc/hosts -', 'ok /etc/other -']);
     expect(readFileSync(hosts, 'utf8')).toBe(BEFORE);
+  });
+
+  it('fails with WRITE_FAILED when the rebuilt hosts file does not fit on the disk, leaving the old one', async (ctx) => {
+    const disk = join(root, 'disk');
+    mkdirSync(disk);
+    mountOrSkip(ctx, ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs'], disk);
+    const old = BEFORE + '#'.repeat(40_000) + '\n' + BEGIN + BODY + END + AFTER;
+    writeFileSync(join(disk, 'hosts'), old);
+    const run = await sync(frames([], [put('/disk/hosts', 'block', NEW_BODY)]));
+    expect(results(run)[0]).toMatch(/^fail \/disk\/hosts WRITE_FAILED \S/);
+    expect(run.code).toBe(1);
+    expect(readFileSync(join(disk, 'hosts'), 'utf8')).toBe(old);
+    expect(listTree(disk)).toEqual(['hosts']);
   });
 
   describe('--remove-legacy', () => {

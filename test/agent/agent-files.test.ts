@@ -2,35 +2,21 @@
  * Whole-file artifacts: staged, oid-checked, atomic writes; modes kept; deletes; big files; ~/
  * paths; and write failures that leave the old file intact. Under every supported shell.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, type TestContext } from 'vitest';
-import { SHELLS, blobOid, frames, haves, listTree, makeRoot, put, results, runAgent } from './run-agent.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SHELLS, blobOid, frames, haves, listTree, makeRoot, mountOrSkip, put, results, runAgent, unmountAll } from './run-agent.js';
 
 describe.each(SHELLS)('courier-agent files under $name', (shell) => {
   let root: string;
-  const mounts: string[] = [];
   beforeEach(() => {
     root = makeRoot();
   });
   afterEach(() => {
-    for (const m of mounts.splice(0).reverse()) execFileSync('umount', [m]);
+    unmountAll();
     rmSync(root, { recursive: true, force: true });
   });
   const sync = (input: Buffer | string, env?: NodeJS.ProcessEnv) => runAgent(shell, ['sync', '--root', root], input, { env });
-
-  /** Mount something for this test, or skip it, saying why, where mounting is not permitted. */
-  function mountOrSkip(ctx: TestContext, args: string[], target: string): void {
-    try {
-      execFileSync('mount', [...args, target], { stdio: 'pipe' });
-    } catch (err) {
-      const note = `mount ${args.join(' ')} is not permitted here (needs root with CAP_SYS_ADMIN): ${String(err).split('\n')[0]}`;
-      console.warn(`[agent-files] skipping: ${note}`);
-      ctx.skip(note);
-    }
-    mounts.push(target);
-  }
 
   it('writes a new file with mode 0644, creating missing directories, and reports its oid', async () => {
     const run = await sync(frames([['/srv/traefik/dynamic/courier.yml', 'file', blobOid('http: {}\n')]], [put('/srv/traefik/dynamic/courier.yml', 'file', 'http: {}\n')]));
@@ -52,6 +38,16 @@ describe.each(SHELLS)('courier-agent files under $name', (shell) => {
     expect(readFileSync(target, 'utf8')).toBe('NEW=2\n');
     expect(statSync(target).mode & 0o7777).toBe(0o600);
     expect(listTree(root)).toEqual(['secret.env']);
+  });
+
+  it('keeps the owner and group of a replaced file when run as root', async (ctx) => {
+    ctx.skip(process.getuid?.() !== 0, 'only root can give a file another owner');
+    const target = join(root, 'owned.conf');
+    writeFileSync(target, 'old\n');
+    chownSync(target, 4321, 8765);
+    const run = await sync(frames([], [put('/owned.conf', 'file', 'new\n')]));
+    expect(results(run)).toEqual([`ok /owned.conf ${blobOid('new\n')}`]);
+    expect([statSync(target).uid, statSync(target).gid]).toEqual([4321, 8765]);
   });
 
   it('writes content without a trailing newline, with CRLFs and multibyte UTF-8, byte for byte', async () => {

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'vitest';
 
 /** Path of the agent script under test. */
 export const AGENT_PATH = fileURLToPath(new URL('../../node-agent/courier-agent', import.meta.url));
@@ -147,4 +148,23 @@ export function haves(run: AgentRun): string[][] {
 /** The result lines (ok/fail) of a run. */
 export function results(run: AgentRun): string[] {
   return run.lines.filter((l) => l.startsWith('ok ') || l.startsWith('fail '));
+}
+
+const mounted: string[] = [];
+
+/** Mount for this test (tmpfs, bind), or skip the test saying why where mounting is not permitted. */
+export function mountOrSkip(ctx: TestContext, args: string[], target: string): void {
+  try {
+    execFileSync('mount', [...args, target], { stdio: 'pipe' });
+  } catch (err) {
+    const note = `mount ${args.join(' ')} is not permitted here (needs root with CAP_SYS_ADMIN): ${String(err).split('\n')[0]}`;
+    console.warn(`[courier-agent tests] skipping: ${note}`);
+    ctx.skip(note);
+  }
+  mounted.push(target);
+}
+
+/** Undo every mountOrSkip, newest first (call before removing the test's root). */
+export function unmountAll(): void {
+  for (const target of mounted.splice(0).reverse()) execFileSync('umount', [target]);
 }
