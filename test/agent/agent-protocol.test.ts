@@ -107,6 +107,7 @@ describe.each(SHELLS)('courier-agent protocol under $name', (shell) => {
     const garbled: Array<[string, string]> = [
       ['an unknown verb', 'frob /a file\n'],
       ['a non-numeric size', `put /a file ${blobOid('x')} 1x\nx`],
+      ['a size with a leading zero (octal to sh)', `put /a file ${blobOid('xxxxxxxx')} 010\nxxxxxxxx`],
       ['a missing field', `put /a file ${blobOid('x')}\nx`],
       ['a bad oid', 'put /a file 1234 1\nx'],
       ['an unknown kind', `put /a dir ${blobOid('x')} 1\nx`],
