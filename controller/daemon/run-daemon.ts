@@ -65,6 +65,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   let watcher: SourceWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
+  let sessions = 0;
 
   const transport: TransportOptions = {
     identity: config.ssh.identity,
@@ -77,10 +78,15 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   const scheduler = new NodeScheduler(
     {
       current: () => desired,
-      sync: (node, revision) => {
+      sync: async (node, revision) => {
         const cached = desired?.revision === revision ? desired.artifacts.get(node.name) : undefined;
         const state = cached ? { revision, artifacts: cached } : () => readDesiredState(site, revision, node.name, true);
-        return syncNode(site, node, state, 'push', transport, { retries: 0, retryDelay: config.reconcile.retryDelay, drift: config.reconcile.drift });
+        metrics.setSessionsInFlight(++sessions);
+        try {
+          return await syncNode(site, node, state, 'push', transport, { retries: 0, retryDelay: config.reconcile.retryDelay, drift: config.reconcile.drift });
+        } finally {
+          metrics.setSessionsInFlight(--sessions);
+        }
       },
       onReport: async (report, reason) => {
         metrics.recordSync(report, 'push');

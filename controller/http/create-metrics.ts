@@ -28,6 +28,8 @@ export interface CourierMetrics {
   recordReconcile(trigger: string): void;
   /** Whether this process holds the leader lease (or the state lock). */
   setLeader(leader: boolean): void;
+  /** Node sessions running now. */
+  setSessionsInFlight(count: number): void;
   /** The Prometheus text exposition of every series. */
   render(): Promise<string>;
 }
@@ -57,6 +59,7 @@ export function createMetrics(): CourierMetrics {
   const revisionInfo = new Gauge({ name: 'courier_revision_info', help: 'The desired revision (commit of main); always 1.', labelNames: ['revision'] as const, registers });
   const watchEvents = new Counter({ name: 'courier_watch_events_total', help: 'Change events seen by the source watcher.', labelNames: ['source'] as const, registers });
   const reconciles = new Counter({ name: 'courier_reconciles_total', help: 'Reconcile passes by what started them.', labelNames: ['trigger'] as const, registers });
+  const inFlight = new Gauge({ name: 'courier_sync_sessions_in_flight', help: 'Node sync sessions running now.', registers });
   const leader = new Gauge({ name: 'courier_leader', help: '1 while this process is the one writer (holds the lease or lock), else 0.', registers });
 
   // The role each node's series carry, and the modes seen per node: prom-client removes a series
@@ -127,6 +130,10 @@ export function createMetrics(): CourierMetrics {
 
     setLeader(isLeader) {
       leader.set(isLeader ? 1 : 0);
+    },
+
+    setSessionsInFlight(count) {
+      inFlight.set(count);
     },
 
     render() {
