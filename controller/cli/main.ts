@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `courier` command line. */
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { runCommand, type GlobalOptions } from './run-command.js';
 
 // Command modules load on use, so `courier --help` and light commands start fast.
@@ -8,6 +8,7 @@ const read = () => import('./read-commands.js');
 const sync = () => import('./sync-commands.js');
 const site = () => import('./site-commands.js');
 const daemon = () => import('./daemon-commands.js');
+const edit = () => import('./registry-commands.js');
 
 const program = new Command('courier')
   .description('Keep cluster nodes converged on the control plane registries: render, commit, push over SSH, verify by hash.')
@@ -102,6 +103,88 @@ nodes
   .description("show the node's SSH host key fingerprint, ask, and record it in ssh.knownHosts")
   .option('-y, --yes', 'trust without asking (scripts)')
   .action((name: string, o: { yes?: boolean }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).trustCommand(ctx, name, o)));
+
+nodes
+  .command('add')
+  .description('add a node to the node registry, or replace the connection fields of the node with that name')
+  .addArgument(new Argument('<role>', 'laptop, vps or worker').choices(['laptop', 'vps', 'worker']))
+  .argument('<ip>', 'address courier connects to (for a VPS: the tailscale IP routing names)')
+  .argument('<name>', 'node name')
+  .argument('<user>', 'SSH user')
+  .option('--port <port>', 'SSH port (default 22)')
+  .option('--sudo', 'run the agent through sudo -n')
+  .option('--root <path>', 'prefix for every path the agent writes')
+  .addOption(new Option('--transport <transport>', 'how to reach the node').choices(['ssh', 'local']))
+  .addOption(json())
+  .action((role: string, ip: string, name: string, user: string, o: { port?: string; sudo?: boolean; root?: string; transport?: string }, cmd: Command) =>
+    runCommand(globals(cmd), async (ctx) => (await edit()).nodesAddCommand(ctx, role, ip, name, user, o)),
+  );
+nodes
+  .command('remove <name>')
+  .description('remove a node from the node registry')
+  .addOption(json())
+  .action((name: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).nodesRemoveCommand(ctx, name)));
+
+const domains = program.command('domains').description('public domains (domains.json)');
+domains
+  .command('add <domain> [description]')
+  .description('register a public domain, or update its description')
+  .addOption(json())
+  .action((domain: string, description: string | undefined, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).domainsAddCommand(ctx, domain, description)));
+domains
+  .command('remove <domain>')
+  .description('unregister a public domain (refused while routing uses it)')
+  .addOption(json())
+  .action((domain: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).domainsRemoveCommand(ctx, domain)));
+
+const vps = program.command('vps').description('VPS edges with their public IPs (domains.json vps_nodes)');
+vps
+  .command('add <tailscale-ip> <public-ip> [location]')
+  .description('register a VPS edge, or update the one with that tailscale IP')
+  .addOption(json())
+  .action((tailscaleIp: string, publicIp: string, location: string | undefined, _o, cmd: Command) =>
+    runCommand(globals(cmd), async (ctx) => (await edit()).vpsAddCommand(ctx, tailscaleIp, publicIp, location)),
+  );
+vps
+  .command('remove <tailscale-ip>')
+  .description('unregister a VPS edge (refused while routing uses it)')
+  .addOption(json())
+  .action((tailscaleIp: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).vpsRemoveCommand(ctx, tailscaleIp)));
+
+const routing = program.command('routing').description('which domains and VPS edges serve a service (routing.json)');
+routing
+  .command('set <service>')
+  .description('create or update the routing of a service')
+  .option('--domains <list>', 'comma-separated domains (required for a new entry)')
+  .option('--vps <list>', 'comma-separated VPS tailscale IPs, primary first (required for a new entry)')
+  .addOption(new Option('--strategy <strategy>', 'default round-robin for a new entry').choices(['round-robin', 'primary-backup']))
+  .addOption(json())
+  .action((service: string, o: { domains?: string; vps?: string; strategy?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).routingSetCommand(ctx, service, o)));
+routing
+  .command('remove <service>')
+  .description('remove the routing of a service')
+  .addOption(json())
+  .action((service: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).routingRemoveCommand(ctx, service)));
+
+const services = program.command('services').description('services (services.json)');
+services
+  .command('set <name>')
+  .description('create or update a service (a new one needs --subdomain, --ip and --port)')
+  .option('--subdomain <subdomain>', "host label; '@' or '' for the bare domain")
+  .option('--ip <ip>', 'backend IP')
+  .option('--port <port>', 'backend port')
+  .option('--public', 'serve it on the public domains')
+  .option('--no-public', 'serve it only inside the cluster')
+  .option('--namespace <namespace>', 'Kubernetes namespace')
+  .addOption(json())
+  .action((name: string, o: { subdomain?: string; ip?: string; port?: string; public?: boolean; namespace?: string }, cmd: Command) =>
+    runCommand(globals(cmd), async (ctx) => (await edit()).servicesSetCommand(ctx, name, o)),
+  );
+services
+  .command('remove <name>')
+  .description('remove a service (refused while routing uses it)')
+  .addOption(json())
+  .action((name: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).servicesRemoveCommand(ctx, name)));
 
 program
   .command('agent')
