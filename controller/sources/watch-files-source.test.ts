@@ -41,7 +41,8 @@ describe('createFilesWatcher', () => {
 
   beforeEach(async () => {
     base = await mkdtemp(path.join(os.tmpdir(), 'courier-watch-files-'));
-    dir = base;
+    dir = path.join(base, 'registry');
+    await mkdir(dir);
     await writeFile(path.join(dir, 'services.json'), '{"a": {"subdomain": "a", "public": false}}\n');
     await writeFile(path.join(dir, 'routing.json'), '{}\n');
     await writeFile(path.join(dir, 'cluster-domain'), 'mycloud\n');
@@ -121,6 +122,8 @@ describe('createFilesWatcher', () => {
     await writeFile(path.join(dir, 'services.json.bak'), '{}\n');
     await mkdir(path.join(dir, 'sub'));
     await writeFile(path.join(dir, 'sub', 'services.json'), '{}\n');
+    // The parent directory is watched for the registry directory's own entry only.
+    await writeFile(path.join(base, 'services.json'), '{}\n');
     // A registry edit afterwards: if the other files counted they would be in this trigger or an earlier one.
     await sleep(QUIET_MS);
     await writeFile(path.join(dir, 'cluster-domain'), 'othercloud\n');
@@ -154,6 +157,37 @@ describe('createFilesWatcher', () => {
     await expect.poll(() => triggers.length, EVENTUALLY).toBeGreaterThan(0);
     expect(triggers.every((trigger) => trigger.startsWith('file change: '))).toBe(true);
     expect((await source.read()).documents['services.json']?.text).toBe('{"v": 2}\n');
+  });
+
+  it('sees a registry directory that is created after start', async () => {
+    dir = path.join(base, 'later');
+    const source = await startWatcher();
+    await mkdir(dir);
+    await writeFile(path.join(dir, 'services.json'), '{"late": {}}\n');
+    // The trigger names the directory (`later/`), the file, or both, depending on how fast the
+    // watcher follows the new directory; what matters is that the read it leads to sees the file.
+    await expect.poll(() => triggers.length, EVENTUALLY).toBeGreaterThan(0);
+    await sleep(QUIET_MS);
+    expect((await source.read()).documents['services.json']?.text).toBe('{"late": {}}\n');
+    // Later edits in the new directory are seen as well.
+    const before = triggers.length;
+    await writeFile(path.join(dir, 'routing.json'), '{"later": {}}\n');
+    await expect.poll(() => triggers.slice(before), EVENTUALLY).toEqual(['file change: routing.json']);
+  });
+
+  it('follows a registry directory replaced by renaming another directory over it', async () => {
+    const source = await startWatcher();
+    const next = path.join(base, 'next');
+    await mkdir(next);
+    await writeFile(path.join(next, 'services.json'), '{"next": {}}\n');
+    await rename(dir, path.join(base, 'old'));
+    await rename(next, dir);
+    await expect.poll(() => triggers.length, EVENTUALLY).toBeGreaterThan(0);
+    expect((await source.read()).documents['services.json']?.text).toBe('{"next": {}}\n');
+    await sleep(QUIET_MS);
+    const before = triggers.length;
+    await writeFile(path.join(dir, 'services.json'), '{"edited": {}}\n');
+    await expect.poll(() => triggers.slice(before), EVENTUALLY).toEqual(['file change: services.json']);
   });
 
   it('stops reporting after close, including a change still inside the debounce', async () => {

@@ -5,7 +5,8 @@
  * breaks a watch on the file's inode. Writes arrive as bursts of events; the trailing debounce waits
  * until the directory has been quiet for `debounceMs` before reporting, so a file still being written
  * in pieces is not read torn (and if it were, validation rejects it and the final write's event
- * triggers again).
+ * triggers again). The registry directory itself may be missing at start, deleted, or replaced by
+ * another directory renamed over it; the trigger then names the directory (`registry/`).
  */
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -39,15 +40,24 @@ export function createFilesWatcher(dir: string, options: FilesWatcherOptions): S
   const debounceMs = Math.max(0, options.debounceMs);
   const maxWaitMs = Math.max(debounceMs * MAX_WAIT_DEBOUNCES, 1_000);
 
+  // The parent is watched too (only for the registry directory's own entry), so a directory that is
+  // missing at start, deleted, or replaced by another one (`mv new registry`) is seen when it appears.
+  const parent = path.dirname(root);
+  const watchRoot = parent === root ? root : parent;
+  const dirLabel = `${path.basename(root) || root}/`;
+
   let watcher: FSWatcher | undefined;
+  let started = false;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let burstStartedAt: number | undefined;
-  let abortStart: (() => void) | undefined;
+  let abortOpen: (() => void) | undefined;
+  let reopening: Promise<void> | undefined;
   const changed = new Set<string>();
 
   /** Record one changed file and (re)arm the trailing debounce. */
   function noteChange(fileName: string, onChange: (trigger: string) => void): void {
+    if (closed) return;
     changed.add(fileName);
     const now = Date.now();
     burstStartedAt ??= now;
@@ -66,52 +76,87 @@ export function createFilesWatcher(dir: string, options: FilesWatcherOptions): S
     onChange(`file change: ${names.join(', ')}`);
   }
 
+  /** Create the chokidar watcher and resolve once its initial scan is done (or close() is called). */
+  async function openWatcher(onChange: (trigger: string) => void, onError: ((err: CourierError) => void) | undefined): Promise<void> {
+    const fsWatcher = watch(watchRoot, {
+      ignoreInitial: true,
+      // The parent's entries and the registry directory's entries: registry files are never deeper.
+      depth: watchRoot === root ? 0 : 1,
+      ignored: (candidate: string) => !(candidate === watchRoot || candidate === root || path.dirname(candidate) === root),
+      // Re-adding a file within 100 ms of its unlink is reported as one change, and editor swap and
+      // backup files (`.x.swp`, `x~`) are ignored: the rename-over saves of vim and VS Code.
+      atomic: true,
+      // Follow symlinks so a ConfigMap volume's `services.json -> ..data/services.json` is watched.
+      followSymlinks: true,
+      // The own trailing debounce does the waiting; awaitWriteFinish would add a stat-polling delay to
+      // every event and holds back events for files that are unlinked while it polls.
+      awaitWriteFinish: false,
+      ignorePermissionErrors: true,
+    });
+    watcher = fsWatcher;
+    fsWatcher.on('all', (event, filePath) => {
+      if (closed || fsWatcher !== watcher) return;
+      const absolute = path.resolve(watchRoot, filePath);
+      if (absolute === root && (event === 'addDir' || event === 'unlinkDir')) {
+        noteChange(dirLabel, onChange);
+        // chokidar keeps state for the old directory's inode and misses later events in a directory
+        // that took its place: start over with a fresh watcher.
+        if (event === 'addDir') void reopenWatcher(onChange, onError);
+        return;
+      }
+      if (path.dirname(absolute) !== root) return;
+      const fileName = path.basename(absolute);
+      if ((event === 'add' || event === 'change' || event === 'unlink') && findRegistryFile(fileName) !== undefined) noteChange(fileName, onChange);
+    });
+    // chokidar sees `..data` as a directory and reports nothing when the symlink is swapped for one
+    // to a new directory; the raw fs.watch event of the registry directory does show the rename.
+    fsWatcher.on('raw', (rawEvent, fileName, details) => {
+      if (closed || fsWatcher !== watcher) return;
+      const watchedPath = path.resolve(String((details as { watchedPath?: unknown }).watchedPath));
+      if (watchedPath === root && fileName === CONFIGMAP_DATA_LINK) noteChange(fileName, onChange);
+      // Another directory renamed over the registry directory: chokidar reports nothing (the path is
+      // still a directory), the parent's raw event shows it.
+      if (watchedPath === parent && watchRoot === parent && rawEvent === 'rename' && fileName === path.basename(root)) {
+        noteChange(dirLabel, onChange);
+        void reopenWatcher(onChange, onError);
+      }
+    });
+    fsWatcher.on('error', (err) => {
+      if (closed || fsWatcher !== watcher) return;
+      const message = err instanceof Error ? err.message : String(err);
+      onError?.(
+        new CourierError('SOURCE_UNAVAILABLE', `${shown}: watching the registry directory failed: ${message}; check that it exists and is readable`, { dir: root }, { cause: err }),
+      );
+    });
+    await new Promise<void>((resolve) => {
+      abortOpen = resolve;
+      fsWatcher.once('ready', () => resolve());
+    });
+    abortOpen = undefined;
+  }
+
+  /** Replace the chokidar watcher with a fresh one, then report again so the read comes after it is in place. */
+  function reopenWatcher(onChange: (trigger: string) => void, onError: ((err: CourierError) => void) | undefined): Promise<void> {
+    reopening ??= (async () => {
+      await watcher?.close();
+      if (!closed) await openWatcher(onChange, onError);
+      // A write in the gap between the two watchers is covered: the read this triggers comes after it.
+      noteChange(dirLabel, onChange);
+    })().finally(() => {
+      reopening = undefined;
+    });
+    return reopening;
+  }
+
   return {
     read: () => options.readFiles(root),
 
     async start(onChange, onError) {
       if (closed) throw new Error('createFilesWatcher: start() after close()');
-      if (watcher) throw new Error('createFilesWatcher: start() called twice');
-      const fsWatcher = watch(root, {
-        ignoreInitial: true,
-        // Only the directory's own entries: registry files are never in subdirectories.
-        depth: 0,
-        // Re-adding a file within 100 ms of its unlink is reported as one change, and editor swap and
-        // backup files (`.x.swp`, `x~`) are ignored: the rename-over saves of vim and VS Code.
-        atomic: true,
-        // Follow symlinks so a ConfigMap volume's `services.json -> ..data/services.json` is watched.
-        followSymlinks: true,
-        // The own trailing debounce does the waiting; awaitWriteFinish would add a stat-polling delay to
-        // every event and holds back events for files that are unlinked while it polls.
-        awaitWriteFinish: false,
-        ignorePermissionErrors: true,
-      });
-      watcher = fsWatcher;
-      fsWatcher.on('all', (event, filePath) => {
-        if (closed || path.dirname(path.resolve(root, filePath)) !== root) return;
-        const fileName = path.basename(filePath);
-        if ((event === 'add' || event === 'change' || event === 'unlink') && findRegistryFile(fileName) !== undefined) noteChange(fileName, onChange);
-      });
-      // chokidar sees `..data` as a directory and reports nothing when the symlink is swapped for one
-      // to a new directory; the raw fs.watch event of the watched directory does show the rename.
-      fsWatcher.on('raw', (_event, fileName, details) => {
-        if (closed || fileName !== CONFIGMAP_DATA_LINK || path.resolve(String((details as { watchedPath?: unknown }).watchedPath)) !== root) return;
-        noteChange(fileName, onChange);
-      });
-      fsWatcher.on('error', (err) => {
-        if (closed) return;
-        const message = err instanceof Error ? err.message : String(err);
-        onError?.(
-          new CourierError('SOURCE_UNAVAILABLE', `${shown}: watching the registry directory failed: ${message}; check that it exists and is readable`, { dir: root }, { cause: err }),
-        );
-      });
-      // Resolve once the initial scan is done, so every change made after start() is seen (or at
-      // close(), which would otherwise leave a caller waiting for a scan that never finishes).
-      await new Promise<void>((resolve) => {
-        abortStart = resolve;
-        fsWatcher.once('ready', () => resolve());
-      });
-      abortStart = undefined;
+      if (started) throw new Error('createFilesWatcher: start() called twice');
+      started = true;
+      // Resolves once the initial scan is done, so every change made after start() is seen.
+      await openWatcher(onChange, onError);
     },
 
     async close() {
@@ -119,7 +164,8 @@ export function createFilesWatcher(dir: string, options: FilesWatcherOptions): S
       clearTimeout(timer);
       timer = undefined;
       changed.clear();
-      abortStart?.();
+      abortOpen?.();
+      await reopening;
       await watcher?.close();
     },
   };
