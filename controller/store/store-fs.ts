@@ -13,7 +13,7 @@ type PathArg = fs.PathLike;
 /** node:fs, synchronously, behind the promise interface isomorphic-git expects. */
 export const storeFs = {
   promises: {
-    readFile: async (file: PathArg, options?: { encoding?: BufferEncoding | null } | BufferEncoding) => fs.readFileSync(file, options),
+    readFile: async (file: PathArg, options?: { encoding?: BufferEncoding | null } | BufferEncoding) => (file === undefined ? undefined : fs.readFileSync(file, options)),
     writeFile: async (file: PathArg, data: Uint8Array | string, options?: fs.WriteFileOptions) => fs.writeFileSync(file, data, options),
     mkdir: async (dir: PathArg, options?: fs.MakeDirectoryOptions) => void fs.mkdirSync(dir, options),
     rmdir: async (dir: PathArg) => fs.rmdirSync(dir),
