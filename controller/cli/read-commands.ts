@@ -8,13 +8,14 @@ import { renderDnsRecords } from '../render/render-dns-records.js';
 import { listRevisions } from '../store/list-revisions.js';
 import { diffRevisions } from '../store/diff-revisions.js';
 import { resolveRevision } from '../store/resolve-revision.js';
+import { withStateLock } from '../status/state-lock.js';
 import type { CommandContext } from './run-command.js';
 import { formatTable } from './format-table.js';
 
 /** `courier render`: load, validate, render, commit; print the revision and what changed. */
 export async function renderCommand(ctx: CommandContext): Promise<number> {
   const site = await openSite(ctx.options.config, ctx.logger);
-  const { commit } = await renderRevision(site, { trigger: 'manual render' });
+  const { commit } = await withStateLock(site.config.state.lockFile, 'courier render', () => renderRevision(site, { trigger: 'manual render' }));
   if (ctx.options.json) {
     ctx.out(JSON.stringify({ revision: commit.revision, committed: commit.committed, parent: commit.parent ?? null, changes: commit.changes }, null, 2));
     return 0;

@@ -63,7 +63,7 @@ export async function verifyCommand(ctx: CommandContext, opts: SelectOptions): P
   const registry = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
   const nodes = selectNodes(registry.nodes, opts);
   const progress = createProgress(nodes.length, !ctx.options.json);
-  const reports = await syncNodes(site, nodes, revision, 'verify', { onReport: (r) => progress.tick(r.node) });
+  const reports = await withStateLock(site.config.state.lockFile, 'courier verify', () => syncNodes(site, nodes, revision, 'verify', { onReport: (r) => progress.tick(r.node) }));
   progress.done();
   printReports(ctx, reports, 'drifted');
   return reports.every((r) => r.status === 'converged') ? 0 : 1;

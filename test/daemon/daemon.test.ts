@@ -108,9 +108,9 @@ describe('courier daemon', () => {
     }
   });
 
-  it('a second daemon or a push on the same state is refused with LOCKED (exit 3)', () => {
+  it('a second daemon, or a push, render or verify on the same state, is refused with LOCKED (exit 3)', () => {
     const bin = packagePath('dist', 'controller', 'cli', 'main.js');
-    for (const args of [['daemon'], ['push']]) {
+    for (const args of [['daemon'], ['push'], ['render'], ['verify']]) {
       const r = spawnSync(process.execPath, [bin, ...args, '--config', site.config], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status).toBe(3);
       expect(r.stderr).toContain('LOCKED');
@@ -118,10 +118,12 @@ describe('courier daemon', () => {
     }
   });
 
-  it('hand edits are healed at the next reconcile', async () => {
+  it('hand edits are healed at the reconcile `courier reconcile` asks for', async () => {
     const file = site.nodeFile(3, 'hosts');
     writeFileSync(file, readFileSync(file, 'utf8').replace('grafana.mycloud.local', 'evil.mycloud.local'));
-    await fetch(`${daemon.url}/api/reconcile`, { method: 'POST' });
+    const r = spawnSync(process.execPath, [packagePath('dist', 'controller', 'cli', 'main.js'), 'reconcile', '--config', site.config, '--url', daemon.url], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('reconcile started');
     await expect.poll(() => readFileSync(file, 'utf8').includes('grafana.mycloud.local'), POLL).toBe(true);
     await expect.poll(async () => /courier_drift_events_total\{node="node-3"\} [1-9]/.test(await daemon.metrics()), POLL).toBe(true);
   });
