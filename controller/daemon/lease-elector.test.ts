@@ -6,19 +6,26 @@ import { createLeaseElector, type LeaseElector, type LeaseElectorOptions } from 
 
 const NS = 'kube-system';
 const LEASE = 'courier-controller';
-// Small but ordered durations: retryPeriod < renewDeadline < leaseDuration (written as 1 s).
-const DURATIONS = { leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 100 };
+// Small but ordered durations: retryPeriod < renewDeadline < leaseDuration (written as 1 s). On a
+// loaded machine a renewal can still miss the deadline and leadership flap; the tests assert the
+// invariant (never two leaders) and the end state, not an exact history.
+const DURATIONS = { leaseDurationMs: 1000, renewDeadlineMs: 700, retryPeriodMs: 100 };
 const POLL = { timeout: 20_000, interval: 25 };
 const MICRO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 let server: KubeApiServer;
 let electors: LeaseElector[];
 let events: string[];
+let leaders: Set<string>;
+/** Moments when a candidate started leading while another still was: must stay empty. */
+let overlaps: string[];
 
 beforeEach(async () => {
   server = await startKubeApiServer();
   electors = [];
   events = [];
+  leaders = new Set();
+  overlaps = [];
 });
 
 afterEach(async () => {
@@ -40,8 +47,15 @@ function candidate(identity: string, extra: Partial<LeaseElectorOptions> = {}): 
     name: LEASE,
     identity,
     ...DURATIONS,
-    onStartedLeading: () => events.push(`${identity} started`),
-    onStoppedLeading: () => events.push(`${identity} stopped`),
+    onStartedLeading: () => {
+      if (leaders.size > 0) overlaps.push(`${identity} started while ${[...leaders].join(', ')} led`);
+      leaders.add(identity);
+      events.push(`${identity} started`);
+    },
+    onStoppedLeading: () => {
+      leaders.delete(identity);
+      events.push(`${identity} stopped`);
+    },
     ...extra,
   });
   electors.push(elector);
@@ -69,8 +83,10 @@ describe('lease elector', () => {
     await first.stop();
     expect(first.isLeader()).toBe(false);
     await expect.poll(() => second.isLeader(), POLL).toBe(true);
-    expect(leaseSpec()).toMatchObject({ holderIdentity: 'beta', leaseTransitions: 1 });
-    expect(events).toEqual(['alpha started', 'alpha stopped', 'beta started']);
+    expect(leaseSpec()?.holderIdentity).toBe('beta');
+    expect(Number(leaseSpec()?.leaseTransitions)).toBeGreaterThanOrEqual(1);
+    expect(overlaps).toEqual([]);
+    expect(events.slice(-2)).toEqual(['alpha stopped', 'beta started']);
   });
 
   it('a leader cut off from the API stops leading before its lease expires, then the follower takes over', async () => {
@@ -85,9 +101,10 @@ describe('lease elector', () => {
     server.partition('alpha');
     await expect.poll(() => second.isLeader(), POLL).toBe(true);
     // alpha gave up (renewDeadline) before beta could take over (leaseDuration): never two leaders.
-    expect(events).toEqual(['alpha started', 'alpha stopped', 'beta started']);
+    expect(overlaps).toEqual([]);
+    expect(events.slice(-2)).toEqual(['alpha stopped', 'beta started']);
     expect(first.isLeader()).toBe(false);
-    expect(leaseSpec()).toMatchObject({ holderIdentity: 'beta', leaseTransitions: 1 });
+    expect(leaseSpec()?.holderIdentity).toBe('beta');
     expect(Date.parse(String(leaseSpec()?.acquireTime))).toBeGreaterThan(Date.parse(renewedAt));
 
     // Back on the network, alpha finds beta's valid lease and stays a follower.
@@ -135,7 +152,7 @@ describe('lease elector', () => {
     second.start();
     await second.stop();
     expect(leaseSpec()?.holderIdentity).toBe('alpha');
-    expect(events).toEqual(['alpha started']);
+    expect(events.filter((e) => e.startsWith('beta'))).toEqual([]);
   });
 
   it('refuses durations where renewDeadline is not shorter than leaseDuration', () => {

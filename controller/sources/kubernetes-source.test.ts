@@ -185,6 +185,17 @@ describe('kubernetes source: watch', () => {
     await expect.poll(() => triggers, POLL).toEqual([`configmap service-registry resourceVersion ${rv}`]);
   });
 
+  it('keeps retrying repeated failures, with the backoff capped by maxBackoffMs', async () => {
+    seedRegistry();
+    for (let i = 0; i < 3; i++) server.failNext('GET', /\/configmaps$/, 500);
+    // A first delay of a minute would outlast the test; the cap keeps every delay at 50 ms.
+    const { triggers, errors } = await startRecording(makeSource({ backoffMs: 60_000, maxBackoffMs: 50 }));
+    await expect.poll(() => server.openWatches(), POLL).toBe(1);
+    expect(errors.map((e) => e.data.status)).toEqual([500, 500, 500]);
+    const rv = server.setConfigMap(NS, 'cluster-info', { 'cluster-domain': 'y' }).metadata?.resourceVersion;
+    await expect.poll(() => triggers, POLL).toEqual([`configmap cluster-info resourceVersion ${rv}`]);
+  });
+
   it('reports a failed watch through onError and recovers with backoff', async () => {
     seedRegistry();
     const { triggers, errors } = await startRecording(makeSource());

@@ -105,13 +105,16 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
     clearTimeout(watchdog);
     watchdog = setTimeout(() => {
       // Nothing arrived for watchdogMs: the connection may be half-open; start over with a fresh list.
-      if (!closed) void restart();
+      if (!closed) restartSoon();
     }, options.watchdogMs);
     watchdog.unref();
   }
 
-  function noteActivity(gen: number): void {
-    if (gen === generation && !closed) watchdog?.refresh();
+  function noteActivity(gen: number, fromWatch = false): void {
+    if (gen !== generation || closed) return;
+    watchdog?.refresh();
+    // Only a watch that delivers proves the connection healthy; a list that succeeds before a failing watch does not.
+    if (fromWatch) failures = 0;
   }
 
   function handleError(gen: number, err: unknown): void {
@@ -121,8 +124,12 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
     const delay = Math.min(maxBackoffMs, backoffMs * 2 ** failures);
     failures += 1;
     clearTimeout(restartTimer);
-    restartTimer = setTimeout(() => void restart(), delay);
+    restartTimer = setTimeout(restartSoon, delay);
     restartTimer.unref();
+  }
+
+  function restartSoon(): void {
+    restart().catch((err: unknown) => handleError(generation, err));
   }
 
   /** Replace the informer with a fresh one (fresh list, then watch). */
@@ -130,17 +137,17 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
     const old = informer;
     const gen = ++generation;
     informer = undefined;
+    clearTimeout(restartTimer);
     // Stopping aborts the old watch; the AbortError it reports carries an old generation and is ignored.
     await old?.stop();
     if (closed || gen !== generation) return;
-    const watch = new ObservedWatch(config(), () => noteActivity(gen));
+    const watch = new ObservedWatch(config(), () => noteActivity(gen, true));
     const next = new ListWatch<V1ConfigMap>(
       `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`,
       watch,
       async () => {
         const list = await api().listNamespacedConfigMap({ namespace });
         if (gen === generation && !closed) {
-          failures = 0;
           noteActivity(gen);
           observeList(list);
         }
