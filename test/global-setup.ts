@@ -15,6 +15,7 @@ const REQUIRED: Record<string, string> = {
   bash: '/bin/bash',
   git: '/usr/bin/git',
   shellcheck: '/usr/bin/shellcheck',
+  systemd: '/usr/bin/systemd-analyze',
   chromium: '/usr/bin/chromium',
 };
 
