@@ -108,6 +108,15 @@ describe('kube api test server', () => {
     expect((await events).map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'DELETED']);
   });
 
+  it('filters a watch by a metadata.name field selector', async () => {
+    const rv = (await core.listNamespacedConfigMap({ namespace: NS })).metadata?.resourceVersion ?? '';
+    const events = collectWatch(`/api/v1/namespaces/${NS}/configmaps`, { resourceVersion: rv, fieldSelector: 'metadata.name=wanted' }, 1);
+    await expect.poll(() => server.openWatches()).toBe(1);
+    server.setConfigMap(NS, 'other', { a: '1' });
+    server.setConfigMap(NS, 'wanted', { a: '1' });
+    expect((await events).map((e) => (e.object.metadata as { name: string }).name)).toEqual(['wanted']);
+  });
+
   it('answers a watch from expired history with one 410 Expired ERROR event', async () => {
     const old = server.setConfigMap(NS, 'x', { a: '1' }).metadata?.resourceVersion;
     server.expireHistory();
@@ -128,6 +137,17 @@ describe('kube api test server', () => {
     expect(await statusOf(core.listNamespacedConfigMap({ namespace: NS }))).toBe(500);
     await expect(core.listNamespacedConfigMap({ namespace: NS })).resolves.toBeDefined();
     expect(server.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/configmaps'))).toHaveLength(2);
+  });
+
+  it('rejects a Lease replace with a stale resourceVersion and deletes with a Success Status', async () => {
+    const leases = kc.makeApiClient(CoordinationV1Api);
+    const created = await leases.createNamespacedLease({ namespace: NS, body: { metadata: { name: 'l' }, spec: { holderIdentity: 'a' } } });
+    await leases.replaceNamespacedLease({ name: 'l', namespace: NS, body: { ...created, spec: { holderIdentity: 'b' } } });
+    expect(await statusOf(leases.replaceNamespacedLease({ name: 'l', namespace: NS, body: { ...created, spec: { holderIdentity: 'c' } } }))).toBe(409);
+    expect(server.getLease(NS, 'l')?.spec).toEqual({ holderIdentity: 'b' });
+    const deleted = await core.deleteNamespacedConfigMap({ name: server.setConfigMap(NS, 'x', {}).metadata?.name as string, namespace: NS });
+    expect(deleted).toMatchObject({ kind: 'Status', status: 'Success' });
+    expect(server.getConfigMap(NS, 'x')).toBeUndefined();
   });
 
   it('accepts Lease times as V1MicroTime and rejects a plain Date (three fractional digits) with 400', async () => {

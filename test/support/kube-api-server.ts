@@ -8,7 +8,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { KUBE_RESOURCES, KubeApiError, KubeApiStore, type KubeObject, type KubeResource, type KubeWatchEvent } from './kube-api-store.js';
+import { KUBE_RESOURCES, KubeApiError, KubeApiStore, parseNameSelector, type KubeObject, type KubeResource, type KubeWatchEvent } from './kube-api-store.js';
 
 /** One request the server received. */
 export interface KubeApiRequest {
@@ -159,6 +159,7 @@ export async function startKubeApiServer(options: { historyLimit?: number } = {}
   }
 
   function openWatch(res: ServerResponse, resource: KubeResource, namespace: string, query: Record<string, string>): void {
+    const onlyName = parseNameSelector(query.fieldSelector);
     let backlog: KubeWatchEvent[];
     try {
       backlog = store.eventsSince(resource, namespace, query.resourceVersion);
@@ -179,6 +180,7 @@ export async function startKubeApiServer(options: { historyLimit?: number } = {}
       remove: () => undefined,
     };
     const send = (event: KubeWatchEvent) => {
+      if (onlyName !== undefined && event.object.metadata?.name !== onlyName) return;
       if (!watch.stalled && !res.writableEnded) res.write(`${JSON.stringify(event)}\n`);
     };
     for (const event of backlog) send(event);

@@ -304,8 +304,8 @@ function withKind(resource: KubeResource, obj: KubeObject): KubeObject {
   return { kind: resource.kind, apiVersion: resource.apiVersion, ...obj };
 }
 
-/** Only `metadata.name=X` (and `metadata.name==X`) field selectors, the one this project needs. */
-function parseNameSelector(selector: string | undefined): string | undefined {
+/** The name a `metadata.name=X` (or `==`) field selector selects, undefined for none; other selectors are 400, as unsupported here. */
+export function parseNameSelector(selector: string | undefined): string | undefined {
   if (selector === undefined || selector === '') return undefined;
   const m = /^metadata\.name==?(.*)$/.exec(selector);
   if (!m) throw new KubeApiError(400, 'BadRequest', `"${selector}" is not a known field selector: only "metadata.name" is supported by this test server`);
