@@ -3,7 +3,8 @@
  * `courier` CLI: first push, unchanged push, change propagation, node selection, plan and dry-run,
  * and an artifact removed by a role change.
  */
-import { readFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
@@ -17,6 +18,15 @@ const NODES: SiteNode[] = [
   { name: 'worker-a', role: 'worker', fleet: 4 },
 ];
 const PRIVATE_ROLES = new Set(['laptop', 'worker']);
+// `sudo: true` runs the agent as `sudo -n sh -c ...`; sudo is not installed in every test image
+const HAS_SUDO = (() => {
+  try {
+    execFileSync('sh', ['-c', 'command -v sudo'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const SEEDED_HOSTS = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost\n';
 
 let fleet: SshdFleet;
@@ -238,5 +248,18 @@ describe('push to a fleet of real sshd nodes', () => {
     // open-webui's routing entry named only edge-b, so it was dropped: a public service without a
     // routing entry is served on every VPS, now edge-a
     expect((await readFile(site.file('edge-a', TRAEFIK_PATH), 'utf8')).includes('chat.example.com')).toBe(true);
+  });
+
+  it.skipIf(!HAS_SUDO)(`a node with sudo: true gets its files through sudo -n${HAS_SUDO ? '' : ' (skipped: sudo is not installed here)'}`, async () => {
+    const site = await createSite(fleet, [
+      { name: 'laptop-a', role: 'laptop', fleet: 2, sudo: true },
+      { name: 'edge-a', role: 'vps', fleet: 0, sudo: true },
+    ]);
+    const push = await site.courier('push', '--json');
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    for (const r of Object.values(site.reports(push))) expect(r.status).toBe('converged');
+    expect((await stat(site.file('edge-a', TRAEFIK_PATH))).uid).toBe(0);
+    expect(blockBody((await site.read('laptop-a', HOSTS_PATH))!.toString('utf8'))).toContain('dashboard.mycloud.local');
+    expect((await site.courier('verify', '--json')).code).toBe(0);
   });
 });
