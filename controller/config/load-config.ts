@@ -119,7 +119,7 @@ export type Config = Omit<ParsedConfig, 'leaderElection' | 'state' | 'ssh'> & {
   dir: string;
   state: { dir: string; store: string; statusFile: string; lockFile: string };
   ssh: ParsedConfig['ssh'] & { knownHosts: string };
-  leaderElection: z.output<typeof leaderElectionObject> & { enabled: boolean };
+  leaderElection: z.output<typeof leaderElectionObject> & { enabled: boolean; namespace: string };
 };
 
 /** Parse and validate configuration text; `file` is used for messages and to resolve relative paths. */

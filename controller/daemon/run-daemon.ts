@@ -232,6 +232,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     leadership = await startLeadership(config, `${os.hostname()}-${process.pid}`, {
       onStartedLeading: () => void lead().catch((err) => log.error({ err }, 'cannot start leading')),
       onStoppedLeading: () => void follow(),
+      onError: (err) => log.warn({ stage: 'leader', err: { message: err.message } }, 'lease request failed; retrying'),
     });
     readyResolve();
   } else {

@@ -19,8 +19,8 @@ export async function createStatusWriteBack(config: Config, logger: Logger, dela
   const source = config.source;
   if (source.type !== 'kubernetes') return { schedule: () => undefined, flush: async () => undefined };
   const { writeStatusToConfigMap } = await import('../status/kubernetes-status-writer.js');
-  const { loadKubeConfig } = await import('./start-leadership.js');
-  const kubeConfig = loadKubeConfig(source.kubeconfig);
+  const { loadKubernetesConfig } = await import('../sources/kubernetes-config.js');
+  const kubeConfig = loadKubernetesConfig(source.kubeconfig);
   let pending: StatusDocument | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
