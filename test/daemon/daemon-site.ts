@@ -36,7 +36,7 @@ export function createDaemonSite(fleet: SshdFleet, roles: readonly string[], ext
     config,
     `source:\n  type: files\n  path: registry\nssh:\n  identity: ${fleet.clientKeyPath}\n  knownHosts: ${knownHosts}\n  connectTimeout: 5s\n` +
       `hosts:\n  path: /etc/hosts\ntraefik:\n  path: /srv/traefik/routes.yml\n  publicDomain: example.com\n` +
-      `reconcile:\n  retries: 0\n  retryDelay: 100ms\n  interval: 3s\n  debounce: 100ms\n  shutdownGrace: 20s\n  errorAfter: 50\n` +
+      `reconcile:\n  retries: 0\n  retryDelay: 100ms\n  interval: 1h\n  debounce: 100ms\n  shutdownGrace: 20s\n  errorAfter: 50\n` +
       `http:\n  listen: 127.0.0.1:0\nlog:\n  level: info\n${extraConfig}`,
   );
   const nodes = { management_laptops: [] as unknown[], vps_nodes: [] as unknown[], worker_nodes: [] as unknown[] };
