@@ -57,8 +57,10 @@ describe('parseRegistry on a realistic MyNodeOne registry', () => {
     expect(Object.keys(services)).toEqual([...Object.keys(services)].sort());
     expect(Object.keys(services.immich ?? {})).toEqual(['ip', 'namespace', 'port', 'public', 'service', 'subdomain', 'updated']);
     const nodes = registry.documents['registry.json'] as { metadata: unknown; vps_nodes: Record<string, unknown>[] };
-    expect(nodes.metadata).toEqual({ last_updated: '2025-10-28T09:25:04+00:00', updated_by: 'vinay@control-plane', version: '1.0' });
-    expect(nodes.vps_nodes[0]).toMatchObject({ status: 'active', webhook_port: 8080, repo_path: '/root/MyNodeOne' });
+    // status write-back fields are sync output, not inputs: a write-back must not make a revision
+    expect(nodes.metadata).toEqual({ version: '1.0' });
+    expect(nodes.vps_nodes[0]).toMatchObject({ webhook_port: 8080, repo_path: '/root/MyNodeOne' });
+    expect(nodes.vps_nodes[0]).not.toHaveProperty('status');
     expect((registry.documents['routing.json'] as Record<string, { updated: string }>).immich?.updated).toBe('2025-10-28T09:20:44Z');
     expect(registry.documents['cluster-domain']).toBe('mycloud');
     // Unknown fields never reach the typed model.

@@ -13,7 +13,7 @@ import { validateNodes } from './validate-nodes.js';
 import { checkServiceBackends } from './check-service-backends.js';
 import { checkHostConflicts } from './check-host-conflicts.js';
 import { defaultPublicDomain } from './default-public-domain.js';
-import { normalizeDocument } from './normalize-document.js';
+import { normalizeDocument, stripStatusFields } from './normalize-document.js';
 import { createRegistryError } from './create-registry-error.js';
 
 /** The cluster domain when cluster-info has none: what MyNodeOne's sync-dns.sh falls back to. */
@@ -76,7 +76,7 @@ export function parseRegistry(snapshot: RegistrySnapshot, options: ParseRegistry
       .sort((a, b) => compareText(a.service, b.service)),
     nodes: [...nodes.nodes].sort(compareNodes),
     clusterDomain: clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
-    documents: Object.fromEntries(Object.entries(values).map(([name, value]) => [name, normalizeDocument(value)])),
+    documents: Object.fromEntries(Object.entries(values).map(([name, value]) => [name, normalizeDocument(name === 'registry.json' ? stripStatusFields(value) : value)])),
   };
 }
 
