@@ -99,7 +99,8 @@ export async function planCommand(ctx: CommandContext, opts: SelectOptions & { l
       const oldText = before && before.oid === assumed && verifiedAt ? ((await readArtifact(site.store, verifiedAt, node.name, before.name)) ?? '') : '';
       const newText = desired.find((a) => a.path === want.path && a.kind === want.kind)?.content ?? '';
       const label = `${node.name}:${want.path}`;
-      const known = !before || before.oid === assumed || assumed === ABSENT;
+      // the old text is known only when the node holds nothing or what it was verified at
+      const known = assumed === ABSENT || (before !== undefined && before.oid === assumed);
       changes.push({
         artifact: want.name,
         path: want.path,

@@ -261,7 +261,7 @@ export function blobOid(content: string | Buffer): string {
   return createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
 }
 
-/** `git hash-object --stdin` of `content`, with stock git. */
+/** `git hash-object <file>`: the blob id stock git computes for a file. */
 export async function gitHashObject(file: string): Promise<string> {
   const { stdout } = await run('git', ['hash-object', file]);
   return stdout.trim();

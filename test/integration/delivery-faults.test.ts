@@ -16,6 +16,7 @@ import { AGENT_SCRIPT } from '../agent/run-agent.js';
 import { openAgentChannel, type TransportOptions } from '../../controller/transport/open-agent-channel.js';
 import { readKnownHosts } from '../../controller/transport/known-hosts.js';
 import { blobOid, createSite, defaultServices, TRAEFIK_PATH, waitFor, type ServiceDoc, type TestSite } from './create-site.js';
+import { CLI_TEST_TIMEOUT } from './run-courier.js';
 import { agentProcesses, connectionProcesses, signalAll } from './node-processes.js';
 
 const run = promisify(execFile);
@@ -58,7 +59,7 @@ function watchForTemp(dir: string, base: string): { created: Promise<string>; cl
   return { created, close: () => watcher?.close() };
 }
 
-describe('a connection killed in the middle of a large put', () => {
+describe('a connection killed in the middle of a large put', { timeout: CLI_TEST_TIMEOUT }, () => {
   // ~0.9 MB of Traefik routes: the agent receives it in pipe-sized chunks for long enough to be
   // caught in the act (it is frozen the moment its temp file appears, so there is no race)
   const SERVICES = 1500;
@@ -165,7 +166,7 @@ describe('a connection killed in the middle of a large put', () => {
   });
 });
 
-describe('truncated or garbled frames over a real SSH exec', () => {
+describe('truncated or garbled frames over a real SSH exec', { timeout: CLI_TEST_TIMEOUT }, () => {
   const TARGET = '/srv/frames/routes.yml';
   const BODY = 'http: {}\n';
   const OID = blobOid(BODY);
@@ -213,7 +214,7 @@ describe('truncated or garbled frames over a real SSH exec', () => {
   });
 });
 
-describe('a full file system', () => {
+describe('a full file system', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('fails the put with WRITE_FAILED (AGENT_FAILED for the node) and keeps the old file (tmpfs of 64 KiB)', async () => {
     const { site, old } = await siteWithRoutes();
     const dir = path.dirname(site.file('edge-a', TRAEFIK_PATH));

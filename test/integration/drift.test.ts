@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { blockBody, createSite, git, gitHashObject, HOSTS_PATH, TRAEFIK_PATH, type SiteNode } from './create-site.js';
+import { CLI_TEST_TIMEOUT } from './run-courier.js';
 
 const NODES: SiteNode[] = [
   { name: 'edge-a', role: 'vps', fleet: 0 },
@@ -24,7 +25,7 @@ afterAll(async () => {
   await fleet?.stopAll();
 });
 
-describe('drift on real nodes', () => {
+describe('drift on real nodes', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('a hand-edited hosts block is reported by verify with both oids and healed by push', async () => {
     const site = await createSite(
       fleet,
@@ -95,5 +96,21 @@ describe('drift on real nodes', () => {
     const heal = await site.courier('push', '--json');
     expect(heal.code).toBe(0);
     expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(routes);
+  });
+
+  it('plan --live shows a file courier never wrote as unknown content, not as a diff from nothing', async () => {
+    const site = await createSite(
+      fleet,
+      NODES.map((n) => ({ ...n })),
+    );
+    const foreign = 'http:\n  routers: {}  # written by hand before courier\n';
+    await site.write('edge-a', TRAEFIK_PATH, foreign);
+    const plan = await site.courier('plan', '--live', '--node', 'edge-a', '--json');
+    expect(plan.code, plan.stderr).toBe(0);
+    const [edge] = plan.json as { reachable: boolean; changes: { action: string; from: string; patch: string }[] }[];
+    expect(edge!.reachable).toBe(true);
+    expect(edge!.changes).toHaveLength(1);
+    expect(edge!.changes[0]).toMatchObject({ action: 'update', from: await gitHashObject(site.file('edge-a', TRAEFIK_PATH)) });
+    expect(edge!.changes[0]!.patch).toContain('node holds unknown content');
   });
 });

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { createSite, HOSTS_PATH, TRAEFIK_PATH, type SiteNode, type TestSite } from './create-site.js';
+import { CLI_TEST_TIMEOUT } from './run-courier.js';
 
 const run = promisify(execFile);
 
@@ -36,7 +37,7 @@ function site(options: Parameters<typeof createSite>[2] = {}): Promise<TestSite>
   );
 }
 
-describe('unreachable and untrusted nodes', () => {
+describe('unreachable and untrusted nodes', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('a stopped node goes pending_sync while the others converge, and converges once it is back', async () => {
     const s = await site();
     await fleet.stop(1);

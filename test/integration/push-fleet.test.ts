@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { blockBody, blobOid, createSite, git, HOSTS_PATH, TRAEFIK_PATH, type SiteNode, type TestSite } from './create-site.js';
+import { CLI_TEST_TIMEOUT } from './run-courier.js';
 
 const NODES: SiteNode[] = [
   { name: 'edge-a', role: 'vps', fleet: 0 },
@@ -49,7 +50,7 @@ async function freshSite(): Promise<TestSite> {
   return site;
 }
 
-describe('push to a fleet of real sshd nodes', () => {
+describe('push to a fleet of real sshd nodes', { timeout: CLI_TEST_TIMEOUT }, () => {
   it('first push converges five nodes of every role, records status and the node refs', async () => {
     const site = await freshSite();
     const push = await site.courier('push', '--json');

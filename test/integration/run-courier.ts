@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // Bound on one CLI run: a hung push must fail the test, not the whole suite's timeout.
-const RUN_TIMEOUT = 90_000;
+const RUN_TIMEOUT = 180_000;
 
 /** What one CLI run produced. */
 export interface CourierRun {
@@ -57,3 +57,6 @@ function parseJson(text: string): unknown {
     return undefined;
   }
 }
+
+/** Timeout for a test that runs the CLI several times: each run is a Node start-up plus real SSH sessions, slow on a loaded 2-core machine. */
+export const CLI_TEST_TIMEOUT = 300_000;
