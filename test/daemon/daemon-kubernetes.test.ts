@@ -96,6 +96,10 @@ describe('daemon with the kubernetes source and leader election', () => {
     expect(reg.management_laptops[0]!.last_sync).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(reg.metadata).toMatchObject({ version: '1.0' });
     expect(reg.metadata.updated_by).toMatch(/^courier@/);
+    // the write-back is a ConfigMap change the leader watches, but status is output, not input: no new revision
+    await new Promise((r) => setTimeout(r, 1000));
+    const revisions = (await (await fetch(`${daemons[0]!.url}/api/revisions?limit=50`)).json()) as unknown[];
+    expect(revisions).toHaveLength(1);
   });
 
   it('a ConfigMap change is pushed by the leader with the ConfigMap and resourceVersion as trigger', async () => {
