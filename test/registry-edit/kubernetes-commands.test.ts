@@ -45,7 +45,7 @@ describe('registry edits on the kubernetes source', () => {
     const stored = configMap('sync-controller-registry');
     expect(stored.data['notes.txt']).toBe('kept as is');
     expect(stored.metadata.labels).toEqual({ app: 'mynodeone' });
-    const after = JSON.parse(stored.data['registry.json']!) as Record<string, Json[]> & { metadata: Json };
+    const after = JSON.parse(stored.data['registry.json']!) as { management_laptops: Json[]; vps_nodes: Json[]; worker_nodes: Json[]; metadata: Json };
     expect(after.management_laptops).toEqual(before.management_laptops);
     expect(after.worker_nodes).toEqual(before.worker_nodes);
     expect(after.vps_nodes.slice(0, 2)).toEqual(before.vps_nodes);
