@@ -52,7 +52,8 @@ export async function pushCommand(ctx: CommandContext, opts: SelectOptions & { d
     });
     progress.done();
     printReports(ctx, reports, opts.dryRun ? 'would change' : 'changed');
-    return reports.every((r) => r.status === 'converged') ? 0 : 1;
+    // a dry run succeeds when every node answered; a push when every node converged
+    return reports.every((r) => r.status === 'converged' || (opts.dryRun && r.status === 'pending')) ? 0 : 1;
   });
 }
 

@@ -21,7 +21,8 @@ export type SyncMode = 'push' | 'verify' | 'dry-run';
 export interface NodeSyncReport {
   node: string;
   role: NodeRole;
-  status: 'converged' | 'drifted' | 'unreachable' | 'failed';
+  /** `pending`: a dry run found changes to make (nothing was written). */
+  status: 'converged' | 'pending' | 'drifted' | 'unreachable' | 'failed';
   revision: string;
   /** Artifacts sent or removed (push), or that would be (dry-run, verify). */
   changed: string[];
@@ -109,6 +110,7 @@ export async function syncNodeOnce(
     const message = failed.map((r) => (r.ok ? '' : `${r.path}: ${r.code} ${r.message}`)).join('; ');
     return { ...base, status: 'failed', drift, error: { code: 'AGENT_FAILED', message, retryable: false } };
   }
+  if (drift.length > 0 && mode === 'dry-run') return { ...base, status: 'pending', drift };
   if (drift.length > 0) {
     const message = `${drift.map((d) => `${d.name} (${d.path})`).join(', ')} differ${drift.length === 1 ? 's' : ''} from revision ${revision.slice(0, 12)}`;
     return { ...base, status: 'drifted', drift, error: { code: 'DRIFTED', message, retryable: false } };
@@ -125,7 +127,7 @@ export async function syncNode(
   desired: DesiredState | (() => Promise<DesiredState>),
   mode: SyncMode,
   transport: TransportOptions,
-  options: { retries: number; retryDelay: number; drift?: DriftPolicy; random?: () => number; sleep?: (ms: number) => Promise<void> },
+  options: { retries: number; retryDelay: number; drift?: DriftPolicy; revision?: string; random?: () => number; sleep?: (ms: number) => Promise<void> },
 ): Promise<NodeSyncReport> {
   const started = performance.now();
   const random = options.random ?? Math.random;
@@ -145,7 +147,7 @@ export async function syncNode(
       return {
         node: node.name,
         role: node.role,
-        revision: typeof desired === 'function' ? '' : (desired.revision ?? ''),
+        revision: typeof desired === 'function' ? (options.revision ?? '') : (desired.revision ?? ''),
         status: wrapped.retryable ? 'unreachable' : 'failed',
         changed: [],
         bytesSent: 0,

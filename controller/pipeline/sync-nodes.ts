@@ -33,7 +33,8 @@ export async function syncNodes(
     nodes.map((node) =>
       limit(async () => {
         const desired = options.desired?.(node) ?? (() => readDesiredState(site, revision, node.name, mode === 'push'));
-        const report = await syncNode(site, node, desired, mode, transport, { retries: mode === 'push' ? config.reconcile.retries : 0, retryDelay: config.reconcile.retryDelay });
+        const report = await syncNode(site, node, desired, mode, transport, {
+          revision, retries: mode === 'push' ? config.reconcile.retries : 0, retryDelay: config.reconcile.retryDelay });
         // dry-run leaves no trace; push and verify record what the node proved
         if (mode !== 'dry-run') await status.record({ name: node.name, role: node.role }, reportToOutcome(report));
         const log = logger.child({ node: node.name, revision: revision.slice(0, 12), stage: 'sync' });

@@ -219,8 +219,12 @@ describe('push to a fleet of real sshd nodes', { timeout: CLI_TEST_TIMEOUT }, ()
     const refsBefore = await git(site, 'for-each-ref', 'refs/nodes');
     const dry = await site.courier('push', '--dry-run', '--json');
     const reports = site.reports(dry);
+    // a dry run that reached every node succeeds; nodes with changes to make are `pending`, not drifted
+    expect(dry.code, dry.stdout + dry.stderr).toBe(0);
     for (const n of NODES) {
       expect(reports[n.name]!.changed).toEqual(PRIVATE_ROLES.has(n.role) ? ['hosts'] : []);
+      expect(reports[n.name]!.status).toBe(PRIVATE_ROLES.has(n.role) ? 'pending' : 'converged');
+      expect(reports[n.name]!.error).toBeNull();
       expect(reports[n.name]!.bytesSent).toBe(0);
     }
     expect(await files()).toEqual(before);
