@@ -16,6 +16,7 @@ const REQUIRED: Record<string, string> = {
   git: '/usr/bin/git',
   shellcheck: '/usr/bin/shellcheck',
   systemd: '/usr/bin/systemd-analyze',
+  sudo: '/usr/bin/sudo',
   chromium: '/usr/bin/chromium',
 };
 
