@@ -104,7 +104,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     const l = log.child({ node: report.node, revision: report.revision.slice(0, 12), stage: 'sync' });
     const fields = { reason, status: report.status, changed: report.changed, bytesSent: report.bytesSent, durationMs: report.durationMs };
     if (report.handEdits?.length) l.warn({ ...fields, artifacts: report.handEdits.map((d) => d.name), policy: config.reconcile.drift }, config.reconcile.drift === 'heal' ? 'drift healed' : 'drift found, left in place');
-    if (report.error) l.warn({ ...fields, code: report.error.code, reason: report.error.message }, 'node not converged');
+    if (report.error) l.warn({ ...fields, code: report.error.code, error: report.error.message }, 'node not converged');
     else l.info(fields, 'node converged');
   }
 
@@ -126,10 +126,21 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     return next.promise;
   }
 
+  /** The source's documents now, through the running watcher (or a one-off reader before it starts). */
+  async function readSnapshot() {
+    if (watcher) return watcher.read();
+    const oneOff = await createSourceWatcher(config);
+    try {
+      return await oneOff.read();
+    } finally {
+      await oneOff.close();
+    }
+  }
+
   /** source → registry → render → store; returns the nodes whose artifacts changed. */
   async function renderOnce(trigger: string): Promise<string[]> {
     try {
-      const snapshot = await (watcher ?? (await createSourceWatcher(config))).read();
+      const snapshot = await readSnapshot();
       const outcome = await renderRevision(site, { snapshot, trigger });
       const nodes = new Map(outcome.registry.nodes.map((n) => [n.name, n]));
       desired = { revision: outcome.commit.revision, nodes, artifacts: new Map(outcome.rendered.nodes.map((r) => [r.node.name, r.artifacts])) };
