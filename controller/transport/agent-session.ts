@@ -106,9 +106,12 @@ export async function runAgentExchange(
     if (!ended.ok) throw ended.err;
     return { agentVersion, hostname, haves, ops, results, bytesSent, exitCode: ended.e.code };
   } catch (err) {
+    // A connection that dropped by itself explains a short read better than the protocol error it
+    // caused; look before closing the channel, or our own close would read as the drop.
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([exit, new Promise<undefined>((r) => (timer = setTimeout(r, 50, undefined)))]);
+    clearTimeout(timer);
     channel.close();
-    // A dropped connection explains a short read better than the protocol error it caused.
-    const ended = await Promise.race([exit, new Promise<undefined>((r) => setTimeout(r, 50, undefined))]);
     if (ended && !ended.ok && err instanceof CourierError && err.code === 'AGENT_PROTOCOL') throw ended.err;
     throw err;
   }
@@ -124,6 +127,12 @@ async function protocolError(
   if (line === undefined) {
     const ended = await exit;
     if (!ended.ok) return ended.err;
+    if (ended.e.code === null || ended.e.code > 128) {
+      // killed on the node (a signal: OOM killer, shutdown, an operator; a shell in between reports
+      // it as 128+n): the session was cut, a retry can help
+      const signal = (ended.e as { signal?: string }).signal ?? (ended.e.code === null ? undefined : `signal ${ended.e.code - 128}`);
+      return new CourierError('CONNECTION_LOST', `the agent was killed${signal ? ` by ${signal}` : ''} on the node before the ${expected}; nothing half-written stays`, { expected, signal }, { retryable: true });
+    }
     const tail = stderr().trim();
     return new CourierError(
       'AGENT_PROTOCOL',

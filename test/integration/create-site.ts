@@ -26,6 +26,8 @@ export interface SiteNode {
   role: NodeRole;
   fleet: number;
   sudo?: boolean;
+  /** Connect through this port on the fleet node's address (a proxy) instead of its sshd port. */
+  port?: number;
 }
 
 /** A services.json entry. */
@@ -149,6 +151,9 @@ export async function createSite(
     const lines = options.trusted.map((i) => `${fleet.knownHostsLine(i)}\n`).join('');
     await writeFile(knownHostsFile, lines, { mode: 0o600 });
   }
+  // a node reached through a proxy port presents the same host key at that port
+  const proxied = nodes.filter((n) => n.port !== undefined).map((n) => `${fleet.knownHostsLine(n.fleet).replace(/^\[([^\]]+)\]:\d+ /, `[$1]:${n.port} `)}\n`);
+  if (proxied.length > 0) await writeFile(knownHostsFile, (await readFile(knownHostsFile, 'utf8')) + proxied.join(''), { mode: 0o600 });
   await writeFile(
     configFile,
     [
@@ -194,7 +199,7 @@ export async function createSite(
     save: async () => {
       const entry = (n: SiteNode) => {
         const f = fleet.nodes[n.fleet]!;
-        return { name: n.name, ip: f.address, ssh_user: fleet.user, ssh_port: f.port, root: f.root, ...(n.sudo ? { sudo: true } : {}) };
+        return { name: n.name, ip: f.address, ssh_user: fleet.user, ssh_port: n.port ?? f.port, root: f.root, ...(n.sudo ? { sudo: true } : {}) };
       };
       const vps = registry.nodes.filter((n) => n.role === 'vps');
       const routing: Record<string, unknown> = {};

@@ -18,6 +18,7 @@ import { readKnownHosts } from '../../controller/transport/known-hosts.js';
 import { blobOid, createSite, defaultServices, TRAEFIK_PATH, waitFor, type ServiceDoc, type TestSite } from './create-site.js';
 import { CLI_TEST_TIMEOUT } from './run-courier.js';
 import { agentProcesses, connectionProcesses, signalAll } from './node-processes.js';
+import { startHoldProxy } from '../support/hold-proxy.js';
 
 const run = promisify(execFile);
 
@@ -65,51 +66,50 @@ describe('a connection killed in the middle of a large put', { timeout: CLI_TEST
   const SERVICES = 1500;
 
   it('leaves the old target intact; SIGKILLed sessions leave their staging file, which the next push sweeps away', async () => {
-    const { site, old } = await siteWithRoutes();
-    const dir = path.dirname(site.file('edge-a', TRAEFIK_PATH));
-    site.registry.services = manyServices(SERVICES);
-    await site.save();
-
-    const temp = watchForTemp(dir, path.basename(TRAEFIK_PATH));
-    const pushing = site.courier('push', '--json');
-    let stray: string;
+    // the node is reached through a proxy that stops forwarding partway through the put, so the
+    // session is caught mid-transfer however fast the machine is
+    const proxy = await startHoldProxy(fleet.nodes[0]!.address, { host: fleet.nodes[0]!.address, port: fleet.nodes[0]!.port });
     try {
-      stray = await Promise.race([temp.created, pushing.then((r) => Promise.reject(new Error(`push ended before the put started: ${r.stdout} ${r.stderr}`)))]);
+      const site = await createSite(fleet, [{ name: 'edge-a', role: 'vps', fleet: 0, port: proxy.port }]);
+      const first = await site.courier('push', '--json');
+      expect(first.code, first.stderr).toBe(0);
+      const old = (await site.read('edge-a', TRAEFIK_PATH))!;
+      site.registry.services = manyServices(SERVICES);
+      await site.save();
+
+      // SSH handshake, the inline agent and the wants pass; then ~200 KB of the put, then nothing
+      proxy.holdAfter(260_000);
+      const pushing = site.courier('push', '--json');
+      await waitFor('a staging file on the node', async () => (await site.tempFiles('edge-a', TRAEFIK_PATH)).length > 0);
+      const [stray] = await site.tempFiles('edge-a', TRAEFIK_PATH);
+      const partial = await stat(path.join(path.dirname(site.file('edge-a', TRAEFIK_PATH)), stray!));
+      expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(old);
+      // kill the session and its agent (SIGKILL: no chance to run the agent's cleanup)
+      signalAll(agentProcesses(fleet.nodes[0]!.pid).map((p) => p.pid), 'SIGKILL');
+      await fleet.killSessions(0);
+      const push = await pushing;
+      proxy.release();
+
+      expect(push.code).toBe(1);
+      expect(site.reports(push)['edge-a']).toMatchObject({ status: 'unreachable', error: { code: 'CONNECTION_LOST', retryable: true } });
+      expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(old);
+      // SIGKILL gives the agent no chance to run its EXIT trap: the partial staging file stays
+      expect(await site.tempFiles('edge-a', TRAEFIK_PATH)).toEqual([stray]);
+
+      // the next push converges, and sweeps the dead agent's staging file
+      const again = await site.courier('push', '--json');
+      expect(again.code, again.stdout).toBe(0);
+      const report = site.reports(again)['edge-a']!;
+      expect(report).toMatchObject({ status: 'converged', changed: ['traefik.yml'] });
+      const routes = (await site.read('edge-a', TRAEFIK_PATH))!;
+      expect(report.bytesSent).toBe(routes.length);
+      // the killed put was in flight: its staging file held only part of the artifact
+      expect(partial.size).toBeLessThan(routes.length);
+      expect(report.oids[`file ${TRAEFIK_PATH}`]).toBe(blobOid(routes));
+      expect(await site.tempFiles('edge-a', TRAEFIK_PATH)).toEqual([]);
     } finally {
-      temp.close();
+      await proxy.close();
     }
-    // freeze the agent mid-receive, prove the put is in flight, then kill the whole session
-    const frozen = agentProcesses(fleet.nodes[0]!.pid).map((p) => p.pid);
-    signalAll(frozen, 'SIGSTOP');
-    const partial = await stat(path.join(dir, stray));
-    const push = await (async () => {
-      try {
-        expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(old);
-        await fleet.killSessions(0);
-      } finally {
-        signalAll(frozen, 'SIGKILL');
-      }
-      return pushing;
-    })();
-
-    expect(push.code).toBe(1);
-    expect(site.reports(push)['edge-a']).toMatchObject({ status: 'unreachable', error: { code: 'CONNECTION_LOST', retryable: true } });
-    expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(old);
-    // SIGKILL gives the agent no chance to run its EXIT trap: the partial staging file stays
-    const left = await site.tempFiles('edge-a', TRAEFIK_PATH);
-    expect(left).toEqual([stray]);
-
-    // the next push converges, and sweeps the dead agent's staging file
-    const again = await site.courier('push', '--json');
-    expect(again.code, again.stdout).toBe(0);
-    const report = site.reports(again)['edge-a']!;
-    expect(report).toMatchObject({ status: 'converged', changed: ['traefik.yml'] });
-    const routes = (await site.read('edge-a', TRAEFIK_PATH))!;
-    expect(report.bytesSent).toBe(routes.length);
-    // the killed put was in flight: its staging file held only part of the artifact
-    expect(partial.size).toBeLessThan(routes.length);
-    expect(report.oids[`file ${TRAEFIK_PATH}`]).toBe(blobOid(routes));
-    expect(await site.tempFiles('edge-a', TRAEFIK_PATH)).toEqual([]);
   });
 
   it('the sweep before a put removes only staging files whose agent is dead', async () => {
