@@ -5,7 +5,7 @@
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHELLS, blobOid, frames, haves, listTree, makeRoot, mountOrSkip, put, results, runAgent, unmountAll } from './run-agent.js';
+import { SHELLS, blobOid, busyboxAppletDir, frames, haves, listTree, makeRoot, mountOrSkip, put, results, runAgent, unmountAll } from './run-agent.js';
 
 describe.each(SHELLS)('courier-agent files under $name', (shell) => {
   let root: string;
@@ -17,6 +17,21 @@ describe.each(SHELLS)('courier-agent files under $name', (shell) => {
     rmSync(root, { recursive: true, force: true });
   });
   const sync = (input: Buffer | string, env?: NodeJS.ProcessEnv) => runAgent(shell, ['sync', '--root', root], input, { env });
+
+  it('a directory another agent creates between the check and mkdir is fine (no mkdir race)', async () => {
+    // many "nodes" under one parent (the demo, tests) run their agents at once; stand in for the
+    // other agent with a mkdir that creates the directory and then fails as the loser of the race would
+    const shim = join(root, 'shim');
+    mkdirSync(shim);
+    const real = shell.appletsOnly ? '/usr/bin/busybox mkdir' : '/bin/mkdir';
+    writeFileSync(join(shim, 'mkdir'), `#!/bin/sh\n${real} "$@"\necho "mkdir: cannot create directory '$1': File exists" >&2\nexit 1\n`, { mode: 0o755 });
+    const content = '10.0.0.1\tapp.mycloud.local\n';
+    const run = await runAgent(shell, ['sync', '--root', join(root, 'nodes', 'node-1')], frames([['/etc/hosts', 'block', blobOid(content)]], [put('/etc/hosts', 'block', content)]), {
+      env: { PATH: `${shim}:${shell.appletsOnly ? busyboxAppletDir() : (process.env.PATH ?? '')}` },
+    });
+    expect(results(run), run.stderr).toEqual([`ok /etc/hosts ${blobOid(content)}`]);
+    expect(readFileSync(join(root, 'nodes', 'node-1', 'etc/hosts'), 'utf8')).toContain(content);
+  });
 
   it('writes a new file with mode 0644, creating missing directories, and reports its oid', async () => {
     const run = await sync(frames([['/srv/traefik/dynamic/courier.yml', 'file', blobOid('http: {}\n')]], [put('/srv/traefik/dynamic/courier.yml', 'file', 'http: {}\n')]));

@@ -35,7 +35,7 @@ export const SHELLS: Shell[] = [
 let appletDir: string | undefined;
 
 /** A directory of symlinks to every busybox applet, made once per worker and removed at exit. */
-function busyboxAppletDir(): string {
+export function busyboxAppletDir(): string {
   if (appletDir) return appletDir;
   const dir = mkdtempSync(join(tmpdir(), 'courier-busybox-'));
   const applets = execFileSync('/usr/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
