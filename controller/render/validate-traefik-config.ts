@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { CORE_SCHEMA, load as loadYaml, type YAMLException } from 'js-yaml';
 import { CourierError } from '../errors.js';
 import { resolvePackagePath } from './resolve-package-path.js';
 
@@ -20,20 +20,17 @@ let validateSchema: ValidateFunction | undefined;
  * only services and middlewares defined in it, on non-empty entry points.
  */
 export function validateTraefikConfig(text: string, where: string): void {
-  const lineCounter = new LineCounter();
-  // yaml's own uniqueKeys check is quadratic in a map's size (6,000 routers took seconds); ours is linear
-  const doc = parseDocument(text, { uniqueKeys: false, strict: true, prettyErrors: false, lineCounter });
-  const yamlError = doc.errors[0];
-  if (yamlError !== undefined) {
-    const at = lineCounter.linePos(yamlError.pos[0]);
-    fail(where, '$', `not valid YAML at line ${at.line}, column ${at.col}: ${yamlError.message.split('\n')[0]}`);
+  // js-yaml: strict about duplicate keys, and an order of magnitude faster than the `yaml` package
+  // on files with thousands of routers (this runs for every VPS on every render)
+  let config: unknown;
+  try {
+    config = loadYaml(text, { schema: CORE_SCHEMA, json: false });
+  } catch (err) {
+    const mark = (err as YAMLException).mark as { line: number; column: number } | undefined;
+    const reason = (err as YAMLException).reason ?? (err as Error).message;
+    const problem = /duplicated mapping key/.test(reason) ? `Map keys must be unique (${reason})` : reason;
+    fail(where, '$', `not valid YAML at line ${(mark?.line ?? 0) + 1}, column ${(mark?.column ?? 0) + 1}: ${problem}`);
   }
-  const duplicate = findDuplicateKey(doc);
-  if (duplicate !== undefined) {
-    const at = lineCounter.linePos(duplicate.offset);
-    fail(where, '$', `not valid YAML at line ${at.line}, column ${at.col}: Map keys must be unique (${JSON.stringify(duplicate.key)} repeats)`);
-  }
-  const config: unknown = doc.toJS({ maxAliasCount: 0 });
   const validate = compileSchema();
   if (!validate(config)) {
     const error = pickError(validate.errors ?? []);
@@ -42,27 +39,6 @@ export function validateTraefikConfig(text: string, where: string): void {
     fail(where, path, missing === undefined ? describeError(error) : 'is missing (required by the Traefik v3 file-provider schema)');
   }
   checkReferences(config as TraefikConfig, where);
-}
-
-/** The first repeated key of any mapping in the document, with its offset. */
-function findDuplicateKey(doc: Document): { key: string; offset: number } | undefined {
-  let found: { key: string; offset: number } | undefined;
-  visit(doc, {
-    Map(_, map) {
-      if (!isMap(map)) return undefined;
-      const seen = new Set<string>();
-      for (const pair of map.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : JSON.stringify(pair.key);
-        if (seen.has(key)) {
-          found = { key, offset: (isScalar(pair.key) ? pair.key.range?.[0] : undefined) ?? 0 };
-          return visit.BREAK;
-        }
-        seen.add(key);
-      }
-      return undefined;
-    },
-  });
-  return found;
 }
 
 /** The part of the file-provider shape the cross-reference checks read (already schema-valid). */
