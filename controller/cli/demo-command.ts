@@ -5,7 +5,7 @@ import type { CommandContext } from './run-command.js';
 import { exampleConfig, exampleRegistry } from './example-site.js';
 import { writeSite } from './site-commands.js';
 import { pushCommand, statusCommand } from './sync-commands.js';
-import { logCommand } from './read-commands.js';
+import { logCommand } from './history-commands.js';
 import { daemonCommand } from './daemon-commands.js';
 
 /** Create `dir` (default ./demo) from the example registry if absent, push to its local nodes, print status and log. */

@@ -5,6 +5,7 @@ import { runCommand, type GlobalOptions } from './run-command.js';
 
 // Command modules load on use, so `courier --help` and light commands start fast.
 const read = () => import('./read-commands.js');
+const history = () => import('./history-commands.js');
 const sync = () => import('./sync-commands.js');
 const site = () => import('./site-commands.js');
 const daemon = () => import('./daemon-commands.js');
@@ -44,14 +45,14 @@ program
   .option('--node <name>', 'only revisions that changed this node')
   .option('-n, --number <k>', 'how many revisions', '20')
   .addOption(json())
-  .action((o: { node?: string; number?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await read()).logCommand(ctx, o)));
+  .action((o: { node?: string; number?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await history()).logCommand(ctx, o)));
 
 program
   .command('diff [revA] [revB]')
   .description('unified diff of rendered files between revisions (default: previous → current)')
   .option('--node <name>', 'only this node')
   .addOption(json())
-  .action((a: string | undefined, b: string | undefined, o: { node?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await read()).diffCommand(ctx, a, b, o)));
+  .action((a: string | undefined, b: string | undefined, o: { node?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await history()).diffCommand(ctx, a, b, o)));
 
 program
   .command('dns')

@@ -1,13 +1,9 @@
-/** Read-side commands: render, log, diff, dns, nodes list. */
-import { CourierError } from '../errors.js';
+/** Read-side commands that load the registry: render, dns, nodes list. */
 import { openSite } from '../pipeline/open-site.js';
 import { renderRevision } from '../pipeline/render-revision.js';
 import { readSource } from '../sources/read-source.js';
 import { parseRegistry } from '../registry/parse-registry.js';
 import { renderDnsRecords } from '../render/render-dns-records.js';
-import { listRevisions } from '../store/list-revisions.js';
-import { diffRevisions } from '../store/diff-revisions.js';
-import { resolveRevision } from '../store/resolve-revision.js';
 import { withStateLock } from '../status/state-lock.js';
 import type { CommandContext } from './run-command.js';
 import { formatTable } from './format-table.js';
@@ -26,47 +22,6 @@ export async function renderCommand(ctx: CommandContext): Promise<number> {
   }
   ctx.out(`revision ${commit.revision.slice(0, 12)}: ${commit.changes.length} node(s) changed`);
   for (const c of commit.changes) ctx.out(`  ${c.node} (${c.status}): ${c.artifacts.map((a) => `${a.name} ${a.change}`).join(', ')}`);
-  return 0;
-}
-
-/** `courier log`: revisions, newest first. */
-export async function logCommand(ctx: CommandContext, opts: { node?: string; number?: string }): Promise<number> {
-  const site = await openSite(ctx.options.config, ctx.logger);
-  const limit = opts.number === undefined ? 20 : Number(opts.number);
-  if (!Number.isInteger(limit) || limit < 1) throw new CourierError('USAGE', `-n ${opts.number}: expected a positive whole number`);
-  const revisions = await listRevisions(site.store, { node: opts.node, limit });
-  if (ctx.options.json) {
-    ctx.out(JSON.stringify(revisions, null, 2));
-    return 0;
-  }
-  if (revisions.length === 0) ctx.out('no revisions yet: run `courier render`');
-  for (const r of revisions) {
-    ctx.out(`${r.revision.slice(0, 12)}  ${r.time}  ${r.trigger}`);
-    if (r.nodes.length) ctx.out(`    nodes: ${r.nodes.join(', ')}`);
-  }
-  return 0;
-}
-
-/** `courier diff [A [B]]`: unified diff of rendered files between revisions (default previous → current). */
-export async function diffCommand(ctx: CommandContext, a: string | undefined, b: string | undefined, opts: { node?: string }): Promise<number> {
-  const site = await openSite(ctx.options.config, ctx.logger);
-  let from: string | undefined;
-  let to: string;
-  if (a === undefined) {
-    to = await resolveRevision(site.store, 'main');
-    const [, parent] = await listRevisions(site.store, { limit: 2 });
-    from = parent?.revision;
-  } else {
-    from = await resolveRevision(site.store, a);
-    to = await resolveRevision(site.store, b ?? 'main');
-  }
-  const diffs = await diffRevisions(site.store, from, to, { node: opts.node });
-  if (ctx.options.json) {
-    ctx.out(JSON.stringify({ from: from ?? null, to, files: diffs }, null, 2));
-    return 0;
-  }
-  for (const d of diffs) ctx.out(d.patch);
-  if (diffs.length === 0) ctx.out('no differences');
   return 0;
 }
 

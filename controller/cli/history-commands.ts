@@ -1,0 +1,58 @@
+/**
+ * History commands: log and diff. They read only the store, so they load neither the registry nor
+ * the render pipeline (start-up time matters for `courier log`).
+ */
+import { CourierError } from '../errors.js';
+import { loadConfig } from '../config/load-config.js';
+import { openStore } from '../store/open-store.js';
+import { listRevisions } from '../store/list-revisions.js';
+import { diffRevisions } from '../store/diff-revisions.js';
+import { resolveRevision } from '../store/resolve-revision.js';
+import type { CommandContext } from './run-command.js';
+
+/** The site's store, from its config alone. */
+async function openSiteStore(ctx: CommandContext) {
+  const config = await loadConfig(ctx.options.config);
+  return openStore(config.state.store);
+}
+
+/** `courier log`: revisions, newest first. */
+export async function logCommand(ctx: CommandContext, opts: { node?: string; number?: string }): Promise<number> {
+  const store = await openSiteStore(ctx);
+  const limit = opts.number === undefined ? 20 : Number(opts.number);
+  if (!Number.isInteger(limit) || limit < 1) throw new CourierError('USAGE', `-n ${opts.number}: expected a positive whole number`);
+  const revisions = await listRevisions(store, { node: opts.node, limit });
+  if (ctx.options.json) {
+    ctx.out(JSON.stringify(revisions, null, 2));
+    return 0;
+  }
+  if (revisions.length === 0) ctx.out('no revisions yet: run `courier render`');
+  for (const r of revisions) {
+    ctx.out(`${r.revision.slice(0, 12)}  ${r.time}  ${r.trigger}`);
+    if (r.nodes.length) ctx.out(`    nodes: ${r.nodes.join(', ')}`);
+  }
+  return 0;
+}
+
+/** `courier diff [A [B]]`: unified diff of rendered files between revisions (default previous → current). */
+export async function diffCommand(ctx: CommandContext, a: string | undefined, b: string | undefined, opts: { node?: string }): Promise<number> {
+  const store = await openSiteStore(ctx);
+  let from: string | undefined;
+  let to: string;
+  if (a === undefined) {
+    to = await resolveRevision(store, 'main');
+    const [, parent] = await listRevisions(store, { limit: 2 });
+    from = parent?.revision;
+  } else {
+    from = await resolveRevision(store, a);
+    to = await resolveRevision(store, b ?? 'main');
+  }
+  const diffs = await diffRevisions(store, from, to, { node: opts.node });
+  if (ctx.options.json) {
+    ctx.out(JSON.stringify({ from: from ?? null, to, files: diffs }, null, 2));
+    return 0;
+  }
+  for (const d of diffs) ctx.out(d.patch);
+  if (diffs.length === 0) ctx.out('no differences');
+  return 0;
+}
