@@ -29,7 +29,8 @@ export type ManifestEntry = Omit<Artifact, 'content'>;
 /** `nodes/<node>/manifest.json`. */
 export interface Manifest {
   node: string;
-  role: Node['role'];
+  /** Set when built from a render; not stored (the registry holds it), so absent when read back. */
+  role?: Node['role'];
   artifacts: ManifestEntry[];
 }
 

@@ -7,7 +7,7 @@ import { DOCUMENT_NAMES, type Registry } from '../registry/model.js';
 import type { NodeRender } from '../render/model.js';
 import { encodeBlob, encodeTree, type EncodedObject, type TreeEntryInput } from './encode-object.js';
 import type { NodeSnapshot, RevisionSnapshot } from './model.js';
-import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, buildManifest, formatJson, isArtifactName, isNodeName, registryFileName } from './store-layout.js';
+import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, buildManifest, formatJson, formatManifest, isArtifactName, isNodeName, registryFileName } from './store-layout.js';
 
 /** A revision's tree before it is written. */
 export interface RevisionTree {
@@ -51,7 +51,7 @@ function encodeNode(dir: string, render: NodeRender): { snapshot: NodeSnapshot; 
     entries.push({ name: artifact.name, type: 'blob', oid: blob.oid });
   }
   const manifest = buildManifest(render);
-  const manifestBlob = encodeBlob(formatJson(manifest));
+  const manifestBlob = encodeBlob(formatManifest(manifest));
   objects.push(manifestBlob);
   entries.push({ name: MANIFEST_FILE, type: 'blob', oid: manifestBlob.oid });
   const tree = encodeTree(entries);

@@ -58,13 +58,22 @@ describe('commitRevision', () => {
     expect(runGit(store, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
 
-  it('writes the manifest as 2-space JSON with a trailing newline and the render oids', async () => {
+  it('writes the manifest as 2-space JSON with a trailing newline: name, path, kind and mode of each artifact', async () => {
     await commitRevision(store, { documents: DOCUMENTS, nodes: fleet(), trigger: 'initial import', now: NOW });
     const text = runGit(store, 'show', 'main:nodes/vps-1/manifest.json');
     const artifact = makeArtifact('traefik.yml', TRAEFIK);
-    expect(text).toBe(
-      `${JSON.stringify({ node: 'vps-1', role: 'vps', artifacts: [{ name: 'traefik.yml', path: artifact.path, kind: 'file', mode: '0644', oid: artifact.oid }] }, null, 2)}\n`,
-    );
+    expect(text).toBe(`${JSON.stringify({ artifacts: [{ name: 'traefik.yml', path: artifact.path, kind: 'file', mode: '0644' }] }, null, 2)}\n`);
+  });
+
+  it('lets nodes with the same artifacts share one subtree (content-addressed: 1,000 laptops cost a few objects)', async () => {
+    const nodes = Array.from({ length: 50 }, (_, i) => makeNodeRender(`laptop-${i}`, { hosts: HOSTS_V1 }, 'laptop'));
+    await commitRevision(store, { documents: DOCUMENTS, nodes, trigger: 'many laptops', now: NOW });
+    const trees = new Set(nodes.map((n) => runGit(store, 'rev-parse', `main:nodes/${n.node.name}`).trim()));
+    expect(trees.size).toBe(1);
+    const objects = runGit(store, 'count-objects', '-v').match(/^count: (\d+)$/m)![1];
+    // registry blobs and tree, one hosts blob, one manifest blob, one node tree, nodes/, root, commit
+    expect(Number(objects)).toBeLessThan(20);
+    expect(runGit(store, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
 
   it('stores blobs whose ids equal git hash-object of the content', async () => {
@@ -102,7 +111,7 @@ describe('commitRevision', () => {
     expect(second.changes).toEqual([{ node: 'worker-1', status: 'modified', artifacts: [{ name: 'hosts', change: 'modified' }] }]);
     expect(second.registry).toEqual([]);
     expect(runGit(store, 'log', '-1', '--format=%(trailers:key=Courier-Nodes,valueonly)').trim()).toBe('worker-1');
-    expect(runGit(store, 'diff', '--name-only', 'main~1', 'main').trim()).toBe('nodes/worker-1/hosts\nnodes/worker-1/manifest.json');
+    expect(runGit(store, 'diff', '--name-only', 'main~1', 'main').trim()).toBe('nodes/worker-1/hosts');
     expect(runGit(store, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
 
@@ -161,10 +170,10 @@ describe('commitRevision', () => {
     expect(runGit(store, 'show', 'main:registry/routing.json')).toBe('{}\n');
   });
 
-  it('reports a change of role alone as a manifest change', async () => {
-    await commitRevision(store, { documents: DOCUMENTS, nodes: [makeNodeRender('node-1', { hosts: HOSTS_V1 }, 'worker')], trigger: 'a', now: NOW });
+  it('makes no revision for a change of role that renders the same artifacts (nothing to deliver)', async () => {
+    const first = await commitRevision(store, { documents: DOCUMENTS, nodes: [makeNodeRender('node-1', { hosts: HOSTS_V1 }, 'worker')], trigger: 'a', now: NOW });
     const result = await commitRevision(store, { documents: DOCUMENTS, nodes: [makeNodeRender('node-1', { hosts: HOSTS_V1 }, 'laptop')], trigger: 'b', now: NOW });
-    expect(result.changes).toEqual([{ node: 'node-1', status: 'modified', artifacts: [{ name: 'manifest.json', change: 'modified' }] }]);
+    expect(result).toMatchObject({ committed: false, revision: first.revision, changes: [] });
   });
 
   it('puts a multi-line trigger on one line', async () => {

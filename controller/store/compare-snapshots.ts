@@ -37,7 +37,7 @@ export async function compareNodes(store: Store, base: RevisionSnapshot, next: R
     const before = base.nodes.get(node);
     const after = next.nodes.get(node);
     const status: ChangeKind = before === undefined ? 'added' : after === undefined ? 'removed' : 'modified';
-    const oldManifest = before === undefined ? undefined : await loadNodeManifest(store, before);
+    const oldManifest = before === undefined ? undefined : await loadNodeManifest(store, before, node);
     return { node, status, artifacts: compareArtifacts(oldManifest, after?.manifest, status) };
   });
 }

@@ -35,7 +35,6 @@ describe('diffRevisions', () => {
       ['nodes/vps-1/manifest.json', 'removed'],
       ['nodes/vps-1/traefik.yml', 'removed'],
       ['nodes/worker-1/hosts', 'modified'],
-      ['nodes/worker-1/manifest.json', 'modified'],
       ['nodes/worker-2/hosts', 'added'],
       ['nodes/worker-2/manifest.json', 'added'],
       ['registry/cluster-domain.json', 'modified'],
@@ -54,7 +53,7 @@ describe('diffRevisions', () => {
 
   it('limits the diff to one node and leaves the registry out when a node is given', async () => {
     const diffs = await diffRevisions(store, first, second, { node: 'worker-1' });
-    expect(diffs.map((d) => d.path)).toEqual(['nodes/worker-1/hosts', 'nodes/worker-1/manifest.json']);
+    expect(diffs.map((d) => d.path)).toEqual(['nodes/worker-1/hosts']);
   });
 
   it('diffs against the empty tree when from is undefined', async () => {

@@ -5,7 +5,7 @@
 import git from 'isomorphic-git';
 import type { Manifest } from '../render/model.js';
 import type { NodeSnapshot, RevisionSnapshot, Store } from './model.js';
-import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR } from './store-layout.js';
+import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, parseManifest } from './store-layout.js';
 import { storeFs } from './store-fs.js';
 
 /** The snapshot of an empty store (no revision yet). */
@@ -39,15 +39,16 @@ export async function loadSnapshot(store: Store, revision: string | undefined): 
 }
 
 /** The node's parsed manifest, read from its subtree when the snapshot does not hold it; undefined when absent or unreadable. */
-export async function loadNodeManifest(store: Store, node: NodeSnapshot): Promise<Manifest | undefined> {
+export async function loadNodeManifest(store: Store, node: NodeSnapshot, name: string): Promise<Manifest | undefined> {
   if (node.manifest !== undefined) return node.manifest;
   const entries = await readEntries(store, node.tree);
   const entry = entries.get(MANIFEST_FILE);
   if (entry?.type !== 'blob') return undefined;
   const { blob } = await git.readBlob({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: entry.oid, cache: store.cache });
   try {
-    const manifest = JSON.parse(Buffer.from(blob).toString('utf8')) as Manifest;
-    if (!Array.isArray(manifest.artifacts)) return undefined;
+    const blobs = new Map([...entries].filter(([, e]) => e.type === 'blob').map(([file, e]) => [file, e.oid]));
+    const manifest = parseManifest(Buffer.from(blob).toString('utf8'), name, blobs);
+    if (manifest === undefined) return undefined;
     node.manifest = manifest;
     return manifest;
   } catch {

@@ -30,7 +30,7 @@ describe('node refs', () => {
     expect(await readNodeRef(store, 'worker-1')).toBe(first);
     expect(runGit(store, 'rev-parse', 'refs/nodes/worker-1').trim()).toBe(first);
     expect(runGit(store, 'log', '--format=%s', 'refs/nodes/worker-1').trim()).toBe('one: 1 node(s) changed');
-    expect(runGit(store, 'diff', '--name-only', 'refs/nodes/worker-1', 'main', '--', 'nodes/worker-1').trim()).toBe('nodes/worker-1/hosts\nnodes/worker-1/manifest.json');
+    expect(runGit(store, 'diff', '--name-only', 'refs/nodes/worker-1', 'main', '--', 'nodes/worker-1').trim()).toBe('nodes/worker-1/hosts');
     expect(runGit(store, 'fsck', '--strict', '--no-dangling')).toBe('');
   });
 

@@ -32,7 +32,6 @@ describe('reading a revision', () => {
     const artifact = makeArtifact('traefik.yml', 'http: {}\n');
     expect(await readManifest(store, first, 'vps-1')).toEqual({
       node: 'vps-1',
-      role: 'vps',
       artifacts: [{ name: 'traefik.yml', path: artifact.path, kind: 'file', mode: '0644', oid: artifact.oid }],
     });
     expect(await readManifest(store, 'main', 'vps-1')).toBeUndefined();

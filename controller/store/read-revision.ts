@@ -5,7 +5,7 @@ import type { Store } from './model.js';
 import { readTextFile, readTreeEntries } from './read-text-file.js';
 import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
-import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, documentNameOf, isArtifactName, isNodeName } from './store-layout.js';
+import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, documentNameOf, isArtifactName, isNodeName, parseManifest } from './store-layout.js';
 
 /** `nodes/<node>/manifest.json` at `revision` (any spec resolveRevision takes), or undefined when the node is not in it. */
 export async function readManifest(store: Store, revision: string, node: string): Promise<Manifest | undefined> {
@@ -14,7 +14,10 @@ export async function readManifest(store: Store, revision: string, node: string)
   const filepath = `${NODES_DIR}/${node}/${MANIFEST_FILE}`;
   try {
     const text = await readTextFile(store, oid, filepath);
-    return text === undefined ? undefined : (JSON.parse(text) as Manifest);
+    if (text === undefined) return undefined;
+    // each artifact's oid is its entry in the node's tree
+    const entries = await readTreeEntries(store, oid, `${NODES_DIR}/${node}`);
+    return parseManifest(text, node, new Map(entries.filter((e) => e.type === 'blob').map((e) => [e.path, e.oid])));
   } catch (err) {
     throw wrapStoreError(err, `read ${filepath} at ${oid}`, store.dir, { revision: oid, node });
   }

@@ -51,3 +51,24 @@ export function buildManifest(render: NodeRender): Manifest {
     artifacts: render.artifacts.map(({ name, path, kind, mode, oid }) => ({ name, path, kind, mode, oid })),
   };
 }
+
+/**
+ * `manifest.json` as stored: each artifact's name, target path, kind and mode, nothing else. The
+ * node name is the directory and each oid is the tree entry beside it, so nodes with the same
+ * artifacts share one manifest blob and one subtree (1,000 laptops cost a handful of objects).
+ */
+export function formatManifest(manifest: Manifest): string {
+  return formatJson({ artifacts: manifest.artifacts.map(({ name, path, kind, mode }) => ({ name, path, kind, mode })) });
+}
+
+/** A stored manifest read back, with the node name and each artifact's oid from its tree; undefined when unusable. */
+export function parseManifest(text: string, node: string, entries: ReadonlyMap<string, string>): Manifest | undefined {
+  const stored = JSON.parse(text) as { role?: Manifest['role']; artifacts?: Omit<Manifest['artifacts'][number], 'oid'>[] };
+  if (!Array.isArray(stored.artifacts)) return undefined;
+  return {
+    node,
+    // revisions written before manifests lost the role still carry it
+    role: stored.role as Manifest['role'],
+    artifacts: stored.artifacts.map(({ name, path, kind, mode }) => ({ name, path, kind, mode, oid: entries.get(name) ?? '' })),
+  };
+}
