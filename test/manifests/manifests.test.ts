@@ -47,6 +47,12 @@ describe('Kubernetes manifests', () => {
     expect(() => new Model!(object as never).validate()).not.toThrow();
   });
 
+  it('the schema check rejects a wrong type (the validator can fail)', () => {
+    const deployment = structuredClone(objects.find((o) => o.object.kind === 'Deployment')!.object) as { spec: { replicas: unknown } };
+    deployment.spec.replicas = 'two';
+    expect(() => new Deployment(deployment as never).validate()).toThrow(/replicas/);
+  });
+
   it('the kustomization lists exactly the manifest files', () => {
     const kustomization = parseAllDocuments(readFileSync(path.join(DIR, 'kustomization.yaml'), 'utf8'))[0]!.toJS() as { resources: string[] };
     expect([...kustomization.resources].sort()).toEqual([...new Set(objects.map((o) => o.file))].sort());
