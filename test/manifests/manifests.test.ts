@@ -48,7 +48,7 @@ describe('Kubernetes manifests', () => {
   });
 
   it('the schema check rejects a wrong type (the validator can fail)', () => {
-    const deployment = structuredClone(objects.find((o) => o.object.kind === 'Deployment')!.object) as { spec: { replicas: unknown } };
+    const deployment = structuredClone(objects.find((o) => o.object.kind === 'Deployment')!.object) as unknown as { spec: { replicas: unknown } };
     deployment.spec.replicas = 'two';
     expect(() => new Deployment(deployment as never).validate()).toThrow(/replicas/);
   });
