@@ -8,23 +8,13 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CourierError } from '../errors.js';
 import { createRegistryError } from '../registry/create-registry-error.js';
-import { DOCUMENT_NAMES, type DocumentName, type RawDocument, type RegistryProblem, type RegistrySnapshot } from '../registry/model.js';
+import type { RegistryProblem, RegistrySnapshot } from '../registry/model.js';
+import { decodeRegistryText, pickDocuments, REGISTRY_FILES } from './source-watcher.js';
 
 /** How the files source shows paths. */
 export interface FilesSourceOptions {
   /** Origins are shown relative to this directory when inside it (default: the working directory). */
   displayBase?: string;
-}
-
-/** The file names a document may have, with the format each is parsed as. */
-function candidateFiles(name: DocumentName): { file: string; format: RawDocument['format'] }[] {
-  if (name === 'cluster-domain') return [{ file: name, format: 'text' }];
-  const stem = name.replace(/\.json$/, '');
-  return [
-    { file: name, format: 'json' },
-    { file: `${stem}.yaml`, format: 'yaml' },
-    { file: `${stem}.yml`, format: 'yaml' },
-  ];
 }
 
 /** Read the registry documents from `dir`; missing directory → SOURCE_UNAVAILABLE, ambiguous twins → REGISTRY_INVALID. */
@@ -35,34 +25,14 @@ export async function readFilesSource(dir: string, options: FilesSourceOptions =
   await assertDirectory(directory, show(directory));
 
   const problems: RegistryProblem[] = [];
-  const documents: RegistrySnapshot['documents'] = {};
-  await Promise.all(
-    DOCUMENT_NAMES.map(async (name) => {
-      const found: RawDocument[] = [];
-      for (const { file, format } of candidateFiles(name)) {
-        const path = join(directory, file);
-        const bytes = await readOptionalFile(path, show(path));
-        if (bytes === undefined) continue;
-        const origin = show(path);
-        let text: string;
-        try {
-          text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-        } catch {
-          problems.push({ document: name, origin, path: '$', message: 'is not valid UTF-8; save it as UTF-8 text' });
-          continue;
-        }
-        found.push({ name, origin, format, text });
-      }
-      const [first, ...others] = found;
-      if (first === undefined) return;
-      if (others.length > 0) {
-        const names = others.map((doc) => doc.origin).join(', ');
-        problems.push({ document: name, origin: first.origin, path: '$', message: `is ambiguous: ${names} hold the same document; keep only one of them` });
-        return;
-      }
-      documents[name] = first;
+  const found = await Promise.all(
+    REGISTRY_FILES.map(async (file) => {
+      const path = join(directory, file.file);
+      const bytes = await readOptionalFile(path, show(path));
+      return bytes === undefined ? undefined : decodeRegistryText(bytes, file, show(path), problems, 'save it as UTF-8 text');
     }),
   );
+  const documents = pickDocuments(found.filter((doc) => doc !== undefined), problems);
   if (problems.length > 0) throw createRegistryError(problems);
   return { documents, trigger: `files: ${show(directory)}` };
 }

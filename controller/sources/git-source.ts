@@ -13,8 +13,8 @@ import git from 'isomorphic-git';
 import http from 'isomorphic-git/http/node';
 import { CourierError } from '../errors.js';
 import { createRegistryError } from '../registry/create-registry-error.js';
-import type { DocumentName, RawDocument, RegistryProblem, RegistrySnapshot } from '../registry/model.js';
-import { REGISTRY_FILES, type SourceWatcher } from './source-watcher.js';
+import type { RawDocument, RegistryProblem, RegistrySnapshot } from '../registry/model.js';
+import { decodeRegistryText, pickDocuments, REGISTRY_FILES, type SourceWatcher } from './source-watcher.js';
 
 /** Options for createGitSource (the config's `source` of type git, plus where to cache). */
 export interface GitSourceOptions {
@@ -175,7 +175,7 @@ export function createGitSource(options: GitSourceOptions): SourceWatcher {
       throw unavailable(`cannot read the tree of commit ${short}`, { cause: err, fix: `delete the cache repository ${gitdir}; it is fetched afresh` });
     }
     const problems: RegistryProblem[] = [];
-    const found = new Map<DocumentName, RawDocument[]>();
+    const found: RawDocument[] = [];
     for (const file of REGISTRY_FILES) {
       const entry = entries.find((candidate) => candidate.path === file.file);
       if (entry === undefined) continue;
@@ -186,25 +186,10 @@ export function createGitSource(options: GitSourceOptions): SourceWatcher {
         continue;
       }
       const { blob } = await git.readBlob({ fs, gitdir, oid: entry.oid, cache: objectCache });
-      let text: string;
-      try {
-        text = new TextDecoder('utf-8', { fatal: true }).decode(blob);
-      } catch {
-        problems.push({ document: file.document, origin, path: '$', message: 'is not valid UTF-8; commit it as UTF-8 text' });
-        continue;
-      }
-      found.set(file.document, [...(found.get(file.document) ?? []), { name: file.document, origin, format: file.format, text }]);
+      const doc = decodeRegistryText(blob, file, origin, problems, 'commit it as UTF-8 text');
+      if (doc) found.push(doc);
     }
-    const documents: RegistrySnapshot['documents'] = {};
-    for (const [name, [first, ...others]] of found) {
-      if (first === undefined) continue;
-      if (others.length > 0) {
-        const names = others.map((doc) => doc.origin).join(', ');
-        problems.push({ document: name, origin: first.origin, path: '$', message: `is ambiguous: ${names} hold the same document; keep only one of them` });
-        continue;
-      }
-      documents[name] = first;
-    }
+    const documents = pickDocuments(found, problems);
     if (problems.length > 0) throw createRegistryError(problems);
     return documents;
   }

@@ -3,7 +3,7 @@
  * daemon loop, and the file layout that the files and git sources share.
  */
 import type { CourierError } from '../errors.js';
-import { DOCUMENT_NAMES, type DocumentName, type RawDocument, type RegistrySnapshot } from '../registry/model.js';
+import { DOCUMENT_NAMES, type DocumentName, type RawDocument, type RegistryProblem, type RegistrySnapshot } from '../registry/model.js';
 
 /** A source that can be read and watched. */
 export interface SourceWatcher {
@@ -41,4 +41,30 @@ export const REGISTRY_FILES: readonly RegistryFile[] = DOCUMENT_NAMES.flatMap((d
 /** The registry file entry for a base file name, or undefined for any other file (temp files, notes, editor backups). */
 export function findRegistryFile(fileName: string): RegistryFile | undefined {
   return REGISTRY_FILES.find((entry) => entry.file === fileName);
+}
+
+/** Decode a registry file as UTF-8; invalid bytes are a problem (with `fix` saying how to save it) and give undefined. */
+export function decodeRegistryText(bytes: Uint8Array, file: RegistryFile, origin: string, problems: RegistryProblem[], fix: string): RawDocument | undefined {
+  try {
+    return { name: file.document, origin, format: file.format, text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
+  } catch {
+    problems.push({ document: file.document, origin, path: '$', message: `is not valid UTF-8; ${fix}` });
+    return undefined;
+  }
+}
+
+/** One document per name from the files a source found; two files for one document (a JSON and a YAML twin) are a problem. */
+export function pickDocuments(found: readonly RawDocument[], problems: RegistryProblem[]): RegistrySnapshot['documents'] {
+  const documents: RegistrySnapshot['documents'] = {};
+  for (const name of DOCUMENT_NAMES) {
+    const [first, ...others] = found.filter((doc) => doc.name === name);
+    if (first === undefined) continue;
+    if (others.length > 0) {
+      const names = others.map((doc) => doc.origin).join(', ');
+      problems.push({ document: name, origin: first.origin, path: '$', message: `is ambiguous: ${names} hold the same document; keep only one of them` });
+      continue;
+    }
+    documents[name] = first;
+  }
+  return documents;
 }
