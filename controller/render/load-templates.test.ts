@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraefikModel, TraefikRouter } from './build-traefik-model.js';
 import { compileTemplates, loadTemplates, TEMPLATE_FILES, type Templates } from './load-templates.js';
-import { resolvePackagePath } from './resolve-package-path.js';
+import { packagePath } from '../package-root.js';
 import { validateTraefikConfig } from './validate-traefik-config.js';
 
 /** A Traefik model holding one router pair and one service whose every string is `value`. */
@@ -39,7 +39,7 @@ afterAll(async () => {
 
 describe('loadTemplates', () => {
   it('finds the package templates directory from the module location', () => {
-    expect(resolvePackagePath('templates', TEMPLATE_FILES.traefik)).toBe(path.resolve(import.meta.dirname, '../../templates/traefik.yml.hbs'));
+    expect(packagePath('templates', TEMPLATE_FILES.traefik)).toBe(path.resolve(import.meta.dirname, '../../templates/traefik.yml.hbs'));
   });
 
   it('reads templates from a given directory', async () => {
@@ -62,7 +62,7 @@ describe('loadTemplates', () => {
   });
 
   it('the Traefik template prints every value through the json helper', async () => {
-    const source = await readFile(resolvePackagePath('templates', TEMPLATE_FILES.traefik), 'utf8');
+    const source = await readFile(packagePath('templates', TEMPLATE_FILES.traefik), 'utf8');
     const withoutComments = source.replace(/\{\{!--[\s\S]*?--\}\}/g, '');
     const expressions = [...withoutComments.matchAll(/\{\{\{?([^}]*)\}?\}\}/g)].map((m) => (m[1] ?? '').trim());
     const printed = expressions.filter((e) => !/^[#/]|^else$/.test(e));

@@ -8,7 +8,7 @@ import Handlebars from 'handlebars';
 import { CourierError } from '../errors.js';
 import type { HostsModel } from './build-hosts-model.js';
 import type { TraefikModel } from './build-traefik-model.js';
-import { resolvePackagePath } from './resolve-package-path.js';
+import { packagePath } from '../package-root.js';
 
 /** The compiled templates, one per artifact type. */
 export interface Templates {
@@ -23,7 +23,7 @@ export type TemplateSources = Record<keyof Templates, string>;
 export const TEMPLATE_FILES: Record<keyof Templates, string> = { hosts: 'hosts.hbs', traefik: 'traefik.yml.hbs' };
 
 /** Read and compile the templates from `dir` (default: the `templates/` directory of courier's package). */
-export async function loadTemplates(dir: string = resolvePackagePath('templates')): Promise<Templates> {
+export async function loadTemplates(dir: string = packagePath('templates')): Promise<Templates> {
   const read = async (name: keyof Templates): Promise<string> => {
     const file = path.join(dir, TEMPLATE_FILES[name]);
     try {

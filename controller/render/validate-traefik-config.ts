@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { CORE_SCHEMA, load as loadYaml, type YAMLException } from 'js-yaml';
 import { CourierError } from '../errors.js';
-import { resolvePackagePath } from './resolve-package-path.js';
+import { packagePath } from '../package-root.js';
 
 /** The schema file, relative to courier's package root (SchemaStore's, see schemas/SOURCE.txt). */
 export const TRAEFIK_SCHEMA_FILE = 'schemas/traefik-v3-file-provider.json';
@@ -74,7 +74,7 @@ function checkReferences(config: TraefikConfig, where: string): void {
 
 function compileSchema(): ValidateFunction {
   if (validateSchema === undefined) {
-    const schema = JSON.parse(readFileSync(resolvePackagePath(TRAEFIK_SCHEMA_FILE), 'utf8')) as object;
+    const schema = JSON.parse(readFileSync(packagePath(TRAEFIK_SCHEMA_FILE), 'utf8')) as object;
     validateSchema = new Ajv({ allErrors: true, strict: true }).compile(schema);
   }
   return validateSchema;
