@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSshdFleet, type SshdFleet } from './sshd-fleet.js';
+import { fleetAddress, startSshdFleet, type SshdFleet } from './sshd-fleet.js';
 
 const run = promisify(execFile);
 
@@ -30,13 +30,18 @@ function readStat(pid: number): string {
 
 /** `ssh ... user@address true` with strict host key checking against `knownHosts`; resolves with the exit status. */
 async function openSsh(fleet: SshdFleet, i: number, knownHosts: string): Promise<number> {
-  const node = fleet.nodes[i]!;
-  const args = ['-F', '/dev/null', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
-  args.push('-o', 'IdentitiesOnly=yes', '-i', fleet.clientKeyPath, '-p', String(node.port), `${fleet.user}@${node.address}`, 'true');
-  return run('ssh', args).then(
+  return sshRun(fleet, i, knownHosts, 'true').then(
     () => 0,
     (err: { code: number }) => err.code,
   );
+}
+
+/** Run `command` on node i with the stock ssh client; resolves with its stdout. */
+async function sshRun(fleet: SshdFleet, i: number, knownHosts: string, command: string): Promise<string> {
+  const node = fleet.nodes[i]!;
+  const args = ['-F', '/dev/null', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes'];
+  args.push('-o', 'IdentitiesOnly=yes', '-i', fleet.clientKeyPath, '-p', String(node.port), `${fleet.user}@${node.address}`, command);
+  return (await run('ssh', args)).stdout;
 }
 
 let fleet: SshdFleet;
@@ -107,6 +112,35 @@ describe('startSshdFleet', () => {
     const fresh = path.join(tmp, 'known_hosts_new');
     await fleet.writeKnownHosts(fresh);
     expect(await openSsh(fleet, 0, fresh)).toBe(0);
+  });
+
+  it('gives every session a clean HOME of its own, not the login user\'s real one', async () => {
+    const file = path.join(tmp, 'known_hosts_home');
+    await fleet.writeKnownHosts(file);
+    const home = (await sshRun(fleet, 0, file, 'printf %s "$HOME"')).trim();
+    expect(home).not.toBe(os.homedir());
+    expect(home.startsWith(os.tmpdir())).toBe(true);
+    expect(existsSync(home)).toBe(true);
+  });
+
+  it('serves up to 16 nodes from one sshd, each on its own address with its own root', async () => {
+    const big = await startSshdFleet(18, { perSshd: 16 });
+    try {
+      expect(big.nodes.map((n) => n.address).slice(14, 18)).toEqual(['127.0.0.16', '127.0.0.17', '127.0.0.18', '127.0.0.19']);
+      expect(new Set(big.nodes.slice(0, 16).map((n) => n.pid)).size).toBe(1);
+      expect(big.nodes[16]!.pid).not.toBe(big.nodes[0]!.pid);
+      expect(new Set(big.nodes.map((n) => n.root)).size).toBe(18);
+      const file = path.join(tmp, 'known_hosts_big');
+      await big.writeKnownHosts(file);
+      expect(await openSsh(big, 15, file)).toBe(0);
+      expect(await openSsh(big, 17, file)).toBe(0);
+    } finally {
+      await big.stopAll();
+    }
+  });
+
+  it('numbers addresses past 127.0.0.254 without .0 or .255 octets', () => {
+    expect([0, 252, 253, 254, 506, 507].map(fleetAddress)).toEqual(['127.0.0.2', '127.0.0.254', '127.0.1.1', '127.0.1.2', '127.0.1.254', '127.0.2.1']);
   });
 
   it('uses the given addresses and leaves nothing running after stopAll', async () => {

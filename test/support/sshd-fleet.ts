@@ -1,7 +1,8 @@
 /**
  * A fleet of real OpenSSH sshd processes on loopback for tests: each node has its own temp dir,
  * host key, config, address (127.0.0.(i+2) by default) and free port; one ed25519 client key pair
- * is authorized on every node; the login user is the current user. Processes are stopped by PID
+ * is authorized on every node; the login user is the current user, with a clean HOME per sshd
+ * (`SetEnv HOME`), so no rc file of the machine's real user runs in a session. Processes are stopped by PID
  * (SIGTERM, then SIGKILL after a bound), session processes included. Call `stopAll()` in afterAll.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -61,15 +62,38 @@ export interface SshdFleet {
   stopAll(): Promise<void>;
 }
 
+/** One sshd process: it serves one node, or up to 16 (one per ListenAddress) with `perSshd`. */
 interface NodeState {
-  node: FleetNode;
+  /** The nodes this sshd serves; they share its port, host key, pid and HOME. */
+  nodes: FleetNode[];
+  dir: string;
   config: string;
   child?: ChildProcess;
   stderr: string;
 }
 
-/** Start `count` sshd nodes; `addresses` overrides the default 127.0.0.(i+2). */
-export async function startSshdFleet(count: number, options: { addresses?: string[] } = {}): Promise<SshdFleet> {
+/** OpenSSH's MAX_LISTEN_SOCKS: one sshd listens on at most 16 addresses. */
+export const MAX_ADDRESSES_PER_SSHD = 16;
+
+/**
+ * The default address of node i: 127.0.0.(i+2) for the first 253, then on through 127.0.1.1,
+ * 127.0.1.2, ... (never a .0 or .255 last octet), so a 1,000-node fleet has 1,000 addresses.
+ */
+export function fleetAddress(i: number): string {
+  if (i < 253) return `127.0.0.${i + 2}`;
+  const j = i - 253;
+  return `127.0.${1 + Math.floor(j / 254)}.${1 + (j % 254)}`;
+}
+
+/**
+ * Start `count` sshd nodes; `addresses` overrides the default addresses (fleetAddress). With
+ * `perSshd` > 1 (at most 16), one sshd listens on that many consecutive node addresses: each
+ * address is still its own node with its own root, but the group shares the sshd's port, host key
+ * and process (stop/start/rotateHostKey act on the whole group).
+ */
+export async function startSshdFleet(count: number, options: { addresses?: string[]; perSshd?: number } = {}): Promise<SshdFleet> {
+  const perSshd = options.perSshd ?? 1;
+  if (perSshd < 1 || perSshd > MAX_ADDRESSES_PER_SSHD) throw new RangeError(`perSshd must be 1..${MAX_ADDRESSES_PER_SSHD}`);
   // sshd refuses to start without its privilege separation directory.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const base = await mkdtemp(path.join(os.tmpdir(), 'courier-sshd-fleet-'));
@@ -80,20 +104,21 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
   const penalties = await supportsPerSourcePenalties(base);
 
   const states: NodeState[] = [];
+  const byNode: NodeState[] = [];
   const fleet: SshdFleet = {
     nodes: [],
     clientKeyPath,
     user,
     knownHostsLine: (i) => {
-      const node = at(i).node;
+      const node = nodeAt(i);
       const [type, key] = node.hostKeyPub.trim().split(/\s+/);
       return `[${node.address}]:${node.port} ${type} ${key}`;
     },
     writeKnownHosts: async (file) => {
-      await writeFile(file, states.map((_, i) => `${fleet.knownHostsLine(i)}\n`).join(''), { mode: 0o600 });
+      await writeFile(file, fleet.nodes.map((_, i) => `${fleet.knownHostsLine(i)}\n`).join(''), { mode: 0o600 });
     },
     registryNode: (i, overrides = {}) => {
-      const node = at(i).node;
+      const node = nodeAt(i);
       return { name: node.name, role: 'worker', ip: node.address, sshUser: user, sshPort: node.port, sudo: false, root: node.root, transport: 'ssh', ...overrides };
     },
     stop: (i) => stopNode(at(i)),
@@ -101,15 +126,17 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
     killSessions: async (i) => {
       const state = at(i);
       // SIGKILL, all at once: the session sshd must not get to send an exit status first.
-      if (state.node.pid) await killPids(await descendants(state.node.pid), 'SIGKILL');
+      if (state.nodes[0]!.pid) await killPids(await descendants(state.nodes[0]!.pid), 'SIGKILL');
     },
     rotateHostKey: async (i) => {
       const state = at(i);
+      const keyPath = state.nodes[0]!.hostKeyPath;
       await stopNode(state);
-      await rm(state.node.hostKeyPath, { force: true });
-      await rm(`${state.node.hostKeyPath}.pub`, { force: true });
-      await keygen(state.node.hostKeyPath, `courier-test-${state.node.name}`);
-      state.node.hostKeyPub = await readFile(`${state.node.hostKeyPath}.pub`, 'utf8');
+      await rm(keyPath, { force: true });
+      await rm(`${keyPath}.pub`, { force: true });
+      await keygen(keyPath, `courier-test-${state.nodes[0]!.name}`);
+      const pub = await readFile(`${keyPath}.pub`, 'utf8');
+      for (const node of state.nodes) node.hostKeyPub = pub;
       await startNode(state, false);
     },
     stopAll: async () => {
@@ -119,32 +146,35 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
   };
 
   function at(i: number): NodeState {
-    const state = states[i];
+    const state = byNode[i];
     if (!state) throw new RangeError(`sshd fleet has no node ${i}`);
     return state;
   }
+  function nodeAt(i: number): FleetNode {
+    const node = fleet.nodes[i];
+    if (!node) throw new RangeError(`sshd fleet has no node ${i}`);
+    return node;
+  }
 
   try {
-    for (let i = 0; i < count; i++) {
-      const dir = path.join(base, `node-${i}`);
-      const root = path.join(dir, 'root');
-      await mkdir(root, { recursive: true });
+    for (let g = 0; g * perSshd < count; g++) {
+      const dir = path.join(base, perSshd === 1 ? `node-${g}` : `sshd-${g}`);
+      await mkdir(path.join(dir, 'home'), { recursive: true });
       const hostKeyPath = path.join(dir, 'ssh_host_ed25519_key');
-      await keygen(hostKeyPath, `courier-test-node-${i}`);
+      await keygen(hostKeyPath, `courier-test-${perSshd === 1 ? 'node' : 'sshd'}-${g}`);
       await writeFile(path.join(dir, 'authorized_keys'), clientPub, { mode: 0o600 });
-      const node: FleetNode = {
-        name: `node-${i}`,
-        address: options.addresses?.[i] ?? `127.0.0.${i + 2}`,
-        port: 0,
-        root,
-        hostKeyPub: await readFile(`${hostKeyPath}.pub`, 'utf8'),
-        hostKeyPath,
-        pid: 0,
-        dir,
-      };
-      const state: NodeState = { node, config: path.join(dir, 'sshd_config'), stderr: '' };
+      const hostKeyPub = await readFile(`${hostKeyPath}.pub`, 'utf8');
+      const state: NodeState = { nodes: [], dir, config: path.join(dir, 'sshd_config'), stderr: '' };
+      for (let i = g * perSshd; i < Math.min(count, (g + 1) * perSshd); i++) {
+        const nodeDir = perSshd === 1 ? dir : path.join(dir, `node-${i}`);
+        const root = path.join(nodeDir, 'root');
+        await mkdir(root, { recursive: true });
+        const node: FleetNode = { name: `node-${i}`, address: options.addresses?.[i] ?? fleetAddress(i), port: 0, root, hostKeyPub, hostKeyPath, pid: 0, dir: nodeDir };
+        state.nodes.push(node);
+        fleet.nodes.push(node);
+        byNode.push(state);
+      }
       states.push(state);
-      fleet.nodes.push(node);
     }
     // Start one at a time: parallel sshd start-ups on 2 cores only make every one of them slower.
     for (const state of states) await startNode(state, true, penalties);
@@ -158,8 +188,12 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
     if (state.child) return;
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
-      if (pickPort || state.node.port === 0) state.node.port = await freePort(state.node.address);
-      await writeFile(state.config, sshdConfig(state.node, withPenalties));
+      const first = state.nodes[0]!;
+      if (pickPort || first.port === 0) {
+        const port = await freePort(first.address);
+        for (const node of state.nodes) node.port = port;
+      }
+      await writeFile(state.config, sshdConfig(state, withPenalties));
       try {
         await launch(state);
         return;
@@ -175,12 +209,16 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
   }
 }
 
-function sshdConfig(node: FleetNode, penalties: boolean): string {
+function sshdConfig(state: NodeState, penalties: boolean): string {
+  const first = state.nodes[0]!;
   return [
-    `ListenAddress ${node.address}:${node.port}`,
-    `HostKey ${node.hostKeyPath}`,
-    `PidFile ${path.join(node.dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${path.join(node.dir, 'authorized_keys')}`,
+    ...state.nodes.map((node) => `ListenAddress ${node.address}:${node.port}`),
+    `HostKey ${first.hostKeyPath}`,
+    `PidFile ${path.join(state.dir, 'sshd.pid')}`,
+    `AuthorizedKeysFile ${path.join(state.dir, 'authorized_keys')}`,
+    // A clean HOME for every session: the login user's real rc files (root's ~/.bashrc here runs
+    // pyenv init, ~200 ms of CPU per session) are not part of what a test or benchmark measures.
+    `SetEnv HOME=${path.join(state.dir, 'home')}`,
     'PasswordAuthentication no',
     'KbdInteractiveAuthentication no',
     'PubkeyAuthentication yes',
@@ -203,7 +241,7 @@ async function launch(state: NodeState): Promise<void> {
   state.stderr = '';
   const child = spawn(SSHD, ['-D', '-e', '-f', state.config], { stdio: ['ignore', 'ignore', 'pipe'] });
   state.child = child;
-  state.node.pid = child.pid ?? 0;
+  setPid(state, child.pid ?? 0);
   child.stderr?.setEncoding('utf8');
   // Keep only a tail: sshd with -e logs each failed connection, and tests make many on purpose.
   child.stderr?.on('data', (chunk: string) => (state.stderr = (state.stderr + chunk).slice(-4000)));
@@ -211,27 +249,32 @@ async function launch(state: NodeState): Promise<void> {
     child.once('exit', (code, signal) => {
       if (state.child === child) {
         state.child = undefined;
-        state.node.pid = 0;
+        setPid(state, 0);
       }
-      reject(new Error(`sshd for ${state.node.name} (${state.node.address}:${state.node.port}) exited (${signal ?? code}): ${state.stderr.trim()}`));
+      const first = state.nodes[0]!;
+      reject(new Error(`sshd for ${first.name} (${first.address}:${first.port}) exited (${signal ?? code}): ${state.stderr.trim()}`));
     });
     child.once('error', reject);
   });
   exited.catch(() => undefined);
-  await Promise.race([waitForPort(state.node.address, state.node.port, READY_TIMEOUT), exited]);
+  await Promise.race([Promise.all(state.nodes.map((node) => waitForPort(node.address, node.port, READY_TIMEOUT))), exited]);
+}
+
+function setPid(state: NodeState, pid: number): void {
+  for (const node of state.nodes) node.pid = pid;
 }
 
 async function stopNode(state: NodeState): Promise<void> {
   const child = state.child;
   if (!child || child.exitCode !== null || child.signalCode !== null) {
     state.child = undefined;
-    state.node.pid = 0;
+    setPid(state, 0);
     return;
   }
   const sessions = await descendants(child.pid!);
   await killPids([child.pid!, ...sessions]);
   state.child = undefined;
-  state.node.pid = 0;
+  setPid(state, 0);
 }
 
 /** Send `first` (SIGTERM) to each PID, then SIGKILL what is still alive after STOP_GRACE. */
