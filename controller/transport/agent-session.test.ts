@@ -50,15 +50,31 @@ describe('runAgentExchange', () => {
   });
 
   it('refuses an agent speaking another protocol version', async () => {
-    const err = await failure('read -r _; echo "courier 2 9.9.9 host"; cat >/dev/null');
+    const err = await failure('read -r g; set -- $g; echo "courier 2 9.9.9 $3 host"; cat >/dev/null');
     expect(isCourierError(err, 'AGENT_PROTOCOL')).toBe(true);
     expect((err as Error).message).toContain('protocol 2');
   });
 
-  it('reports a garbled line as a protocol error naming what was due', async () => {
-    const err = await failure('read -r _; echo "Welcome to the node!"; cat >/dev/null');
+  it('reports a peer that never greets as a protocol error naming what was due', async () => {
+    const err = await failure('read -r _; echo "Welcome to the node!"; exit 0');
     expect(isCourierError(err, 'AGENT_PROTOCOL')).toBe(true);
     expect((err as Error).message).toContain('greeting');
+  });
+
+  it('discards what a login shell prints before the greeting: lines, a line without newline, stderr', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'courier-session-'));
+    const noisy = `echo "Welcome to the node!"; echo "courier 1 1.0.0 forged host"; echo "motd" >&2; printf "no newline"; `;
+    const channel = openLocalChannel(`${noisy}${buildAgentCommand(AGENT, ['sync', '--root', root], { sudo: false })}`);
+    const result = await runAgentExchange(channel, wants, (haves) => planOps(wants, haves, [artifact]));
+    expect(result.results).toEqual([{ path: '/srv/routes.yml', ok: true, oid: artifact.oid }]);
+    expect(readFileSync(path.join(root, 'srv/routes.yml'), 'utf8')).toBe(content);
+  });
+
+  it('gives up after 64 KiB of output without a greeting, quoting the first line', async () => {
+    const err = await failure('read -r _; echo "Last login: yesterday"; i=0; while [ $i -lt 2000 ]; do echo "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; i=$((i+1)); done; cat >/dev/null');
+    expect(isCourierError(err, 'AGENT_PROTOCOL')).toBe(true);
+    expect((err as Error).message).toContain('64 KiB');
+    expect((err as Error).message).toContain('Last login: yesterday');
   });
 
   it("passes on the agent's own error line", async () => {
@@ -68,12 +84,12 @@ describe('runAgentExchange', () => {
   });
 
   it('a have for another path than the want is a protocol error', async () => {
-    const err = await failure('read -r _; echo "courier 1 1.0.0 h"; read -r _; read -r _; echo "have /etc/passwd file -"; echo "?"; cat >/dev/null');
+    const err = await failure('read -r g; set -- $g; echo "courier 1 1.0.0 $3 h"; read -r _; read -r _; echo "have /etc/passwd file -"; echo "?"; cat >/dev/null');
     expect(isCourierError(err, 'AGENT_PROTOCOL')).toBe(true);
   });
 
   it('an agent killed on the node is a retryable lost connection, not a protocol error', async () => {
-    const err = await failure('read -r _; echo "courier 1 1.0.0 h"; read -r _; read -r _; echo "have /srv/routes.yml file -"; echo "?"; kill -9 $$');
+    const err = await failure('read -r g; set -- $g; echo "courier 1 1.0.0 $3 h"; read -r _; read -r _; echo "have /srv/routes.yml file -"; echo "?"; kill -9 $$');
     expect(isCourierError(err, 'CONNECTION_LOST')).toBe(true);
     expect((err as { retryable: boolean }).retryable).toBe(true);
   });

@@ -29,15 +29,15 @@ describe.each(SHELLS)('courier-agent protocol under $name', (shell) => {
 
   it('greets with protocol 1, its version and the hostname, and ends an empty exchange with done 0 0', async () => {
     const run = await sync(frames([]));
-    expect(run.lines).toEqual([`courier 1 1.0.0 ${hostname()}`, '?', 'done 0 0']);
+    expect(run.lines).toEqual([`courier 1 1.0.0 - ${hostname()}`, '?', 'done 0 0']);
     expect(run.code).toBe(0);
   });
 
   it('answers the greeting before the wants arrive, and the haves once ? arrives', async () => {
     const agent = startAgent(shell, ['sync', '--root', root]);
-    agent.child.stdin.write('courier 1\n');
+    agent.child.stdin.write('courier 1 5eed\n');
     await waitFor(() => agent.stdout().includes('\n'));
-    expect(agent.stdout()).toBe(`courier 1 1.0.0 ${hostname()}\n`);
+    expect(agent.stdout()).toBe(`courier 1 1.0.0 5eed ${hostname()}\n`);
     agent.child.stdin.write('want /etc/hosts block -\n');
     agent.child.stdin.write('?\n');
     await waitFor(() => agent.stdout().endsWith('?\n'));
@@ -45,6 +45,14 @@ describe.each(SHELLS)('courier-agent protocol under $name', (shell) => {
     agent.child.stdin.end('end\n');
     const run = await agent.done;
     expect(run.code).toBe(0);
+  });
+
+  it('echoes the nonce of the greeting, and refuses one that is not alphanumeric', async () => {
+    const run = await sync('courier 1 0123abcdef\n?\nend\n');
+    expect(run.lines[0]).toBe(`courier 1 1.0.0 0123abcdef ${hostname()}`);
+    const bad = await sync('courier 1 a/b\n?\nend\n');
+    expect(bad.lines).toEqual(['error AGENT_PROTOCOL the greeting\'s nonce is not alphanumeric']);
+    expect(bad.code).toBe(2);
   });
 
   it('refuses another protocol version with an error line and exit 2', async () => {

@@ -1,0 +1,114 @@
+/**
+ * `courier-agent serve`: many rounds on one session, each exactly the exchange of `sync`, under
+ * every supported shell. Nothing is left behind between rounds; `bye` or the end of the stream
+ * ends the session; a protocol error ends it with nothing of that round written; an artifact
+ * failure only fails its round.
+ */
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SHELLS, blobOid, frames, listTree, makeRoot, put, startAgent, type Shell } from './run-agent.js';
+
+/** A serve session driven round by round: `round(input)` resolves with that round's lines. */
+function serveSession(shell: Shell, root: string) {
+  const agent = startAgent(shell, ['serve', '--root', root]);
+  let seen = 0;
+  const newLines = () => agent.stdout().slice(seen).split('\n').filter(Boolean);
+  return {
+    agent,
+    async round(input: Buffer | string): Promise<string[]> {
+      agent.child.stdin.write(input);
+      // a round ends with its `done` line (or the session ends)
+      let exited = false;
+      void agent.done.then(() => (exited = true));
+      await waitFor(() => exited || /(^|\n)done \d+ \d+\n$/.test(agent.stdout().slice(seen)) || /(^|\n)error [^\n]*\n$/.test(agent.stdout().slice(seen)));
+      const lines = newLines();
+      seen = agent.stdout().length;
+      return lines;
+    },
+  };
+}
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+}
+
+describe.each(SHELLS)('courier-agent serve under $name', (shell) => {
+  let root: string;
+  beforeEach(() => {
+    root = makeRoot();
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('runs many rounds on one session, leaving nothing behind between them, and exits 0 on bye', async () => {
+    const session = serveSession(shell, root);
+    const target = '/srv/routes.yml';
+    let previous = '-';
+    for (let i = 0; i < 25; i++) {
+      const content = `http: {} # ${i}\n`;
+      const lines = await session.round(frames([[target, 'file', blobOid(content)]], previous === blobOid(content) ? [] : [put(target, 'file', content)]));
+      expect(lines[0]).toBe(`courier 1 1.0.0 - ${hostname()}`);
+      expect(lines[1]).toBe(`have ${target} file ${previous}`);
+      expect(lines.slice(-2)).toEqual([`ok ${target} ${blobOid(content)}`, 'done 1 0']);
+      // only the target itself: no temp file, no staging leftovers
+      expect(listTree(root)).toEqual(['srv', 'srv/routes.yml']);
+      previous = blobOid(content);
+    }
+    // a round with nothing to change reports the haves and done 0 0
+    expect((await session.round(frames([[target, 'file', previous]]))).slice(1)).toEqual([`have ${target} file ${previous}`, '?', 'done 0 0']);
+    session.agent.child.stdin.write('bye\n');
+    const run = await session.agent.done;
+    expect(run.code).toBe(0);
+  });
+
+  it('echoes each round\'s nonce and exits 0 when the stream ends between rounds', async () => {
+    const session = serveSession(shell, root);
+    expect((await session.round('courier 1 aa11\n?\nend\n'))[0]).toBe(`courier 1 1.0.0 aa11 ${hostname()}`);
+    expect((await session.round('courier 1 bb22\n?\nend\n'))[0]).toBe(`courier 1 1.0.0 bb22 ${hostname()}`);
+    session.agent.child.stdin.end();
+    expect((await session.agent.done).code).toBe(0);
+  });
+
+  it('an artifact failure fails only its round; the next round on the same session succeeds', async () => {
+    const session = serveSession(shell, root);
+    mkdirSync(join(root, 'ro'));
+    chmodSync(join(root, 'ro'), 0o555);
+    const content = 'a\n';
+    const failing = await session.round(frames([['/ro/sub/file', 'file', blobOid(content)]], [put('/ro/sub/file', 'file', content)]));
+    // root ignores directory permissions: then the put succeeds, which is also a valid round
+    expect(failing.at(-1)).toMatch(process.getuid?.() === 0 ? /^done [01] [01]$/ : /^done 0 1$/);
+    const ok = await session.round(frames([['/srv/ok', 'file', blobOid(content)]], [put('/srv/ok', 'file', content)]));
+    expect(ok.slice(-2)).toEqual([`ok /srv/ok ${blobOid(content)}`, 'done 1 0']);
+    session.agent.child.stdin.end('bye\n');
+    expect((await session.agent.done).code).toBe(0);
+  });
+
+  it('a protocol error ends the session with exit 2 and writes nothing of that round', async () => {
+    const session = serveSession(shell, root);
+    const content = 'first\n';
+    await session.round(frames([['/srv/a', 'file', blobOid(content)]], [put('/srv/a', 'file', content)]));
+    // round 2 stages a valid put, then sends garbage before `end`
+    const second = 'second\n';
+    const bad = Buffer.concat([frames([['/srv/a', 'file', blobOid(second)]], [put('/srv/a', 'file', second)], false), Buffer.from('bogus frame\n')]);
+    const lines = await session.round(bad);
+    expect(lines.at(-1)).toMatch(/^error AGENT_PROTOCOL /);
+    expect((await session.agent.done).code).toBe(2);
+    expect(readFileSync(join(root, 'srv/a'), 'utf8')).toBe(content);
+    expect(listTree(root)).toEqual(['srv', 'srv/a']);
+  });
+
+  it('keeps a hand edit between rounds visible: the next round reports what is on disk', async () => {
+    const session = serveSession(shell, root);
+    const content = 'managed\n';
+    await session.round(frames([['/srv/f', 'file', blobOid(content)]], [put('/srv/f', 'file', content)]));
+    writeFileSync(join(root, 'srv/f'), 'edited by hand\n');
+    const lines = await session.round(frames([['/srv/f', 'file', blobOid(content)]]));
+    expect(lines[1]).toBe(`have /srv/f file ${blobOid('edited by hand\n')}`);
+    session.agent.child.stdin.end('bye\n');
+    expect((await session.agent.done).code).toBe(0);
+    expect(existsSync(join(root, 'srv/f'))).toBe(true);
+  });
+});
