@@ -87,6 +87,11 @@ const configSchema = z.strictObject({
       connectTimeout: duration('10s'),
       concurrency: z.number().int().min(1).max(1024).default(32),
       sessionTimeout: duration('5m'),
+      /** warm: the daemon keeps one agent session per node open; cold: one connection per sync. */
+      sessions: z.enum(['warm', 'cold']).default('warm'),
+      keepAlive: duration('15s'),
+      /** Longest wait between re-dials of a dropped or unreachable node's session. */
+      redialMax: duration('4s'),
     })
     .prefault({}),
   reconcile: z
@@ -97,6 +102,8 @@ const configSchema = z.strictObject({
       errorAfter: z.number().int().min(1).default(5),
       drift: z.enum(['heal', 'warn']).default('heal'),
       debounce: duration('200ms'),
+      /** Drift checks over the open sessions (warm); the interval reconcile stays the safety net. */
+      driftInterval: duration('1m'),
       shutdownGrace: duration('30s'),
     })
     .prefault({}),

@@ -35,7 +35,7 @@ export class NodeScheduler {
 
   constructor(
     private readonly hooks: SchedulerHooks,
-    private readonly options: { concurrency: number; retryDelayMs: number; intervalMs: number; random?: () => number },
+    private readonly options: { concurrency: number; retryDelayMs: number; intervalMs: number; random?: () => number; retryUnreachable?: boolean },
   ) {
     this.limit = pLimit(options.concurrency);
   }
@@ -122,7 +122,7 @@ export class NodeScheduler {
     else state.failures++;
     await this.hooks.onReport(report, reason);
     // unreachable or failed nodes retry with backoff; drift under `warn` and refused host keys wait for the next reconcile
-    const retry = report.status === 'unreachable' || (report.status === 'failed' && report.error?.code === 'AGENT_FAILED');
+    const retry = (report.status === 'unreachable' && this.options.retryUnreachable !== false) || (report.status === 'failed' && report.error?.code === 'AGENT_FAILED');
     if (retry && !this.stopped && !this.paused) {
       const delay = computeBackoff(state.failures, { baseMs: this.options.retryDelayMs, capMs: this.options.intervalMs, random: (this.options.random ?? Math.random)() });
       state.timer = setTimeout(() => void this.requestOne(name, 'retry'), delay);

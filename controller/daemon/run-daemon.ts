@@ -5,13 +5,16 @@
  * election is on (only the leader watches and pushes).
  */
 import os from 'node:os';
-import { isCourierError } from '../errors.js';
+import { CourierError, isCourierError } from '../errors.js';
 import type { Node } from '../registry/model.js';
 import type { Artifact } from '../render/model.js';
 import { renderRevision } from '../pipeline/render-revision.js';
 import { readDesiredState, reportToOutcome, syncNode, type NodeSyncReport } from '../pipeline/sync-node.js';
 import type { Site } from '../pipeline/open-site.js';
 import type { TransportOptions } from '../transport/open-agent-channel.js';
+import { coldExchange, warmExchange, type NodeExchange } from '../transport/node-exchange.js';
+import { SessionPool } from '../transport/session-pool.js';
+import { openWarmSession } from '../transport/warm-session.js';
 import { createSourceWatcher } from '../sources/create-source-watcher.js';
 import type { SourceWatcher } from '../sources/source-watcher.js';
 import { StatusRecorder } from '../status/status-recorder.js';
@@ -73,7 +76,18 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     knownHostsFile: config.ssh.knownHosts,
     connectTimeout: config.ssh.connectTimeout,
     sessionTimeout: config.ssh.sessionTimeout,
+    keepAliveInterval: config.ssh.keepAlive,
   };
+  // warm: one open agent session per node (the pool exists while this process leads); cold: an exec per sync
+  const warm = config.ssh.sessions === 'warm';
+  let pool: SessionPool | undefined;
+  const cold = coldExchange(site.agentScript, transport, { removeLegacy: config.hosts.removeLegacy });
+  const exchange: NodeExchange = warm
+    ? (node, mode, wants, decide) => {
+        if (!pool) throw new CourierError('CONNECTION_LOST', `${node.name}: not leading, no sessions`, { node: node.name }, { retryable: true });
+        return warmExchange(pool)(node, mode, wants, decide);
+      }
+    : cold;
 
   const scheduler = new NodeScheduler(
     {
@@ -83,7 +97,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
         const state = cached ? { revision, artifacts: cached } : () => readDesiredState(site, revision, node.name, true);
         metrics.setSessionsInFlight(++sessions);
         try {
-          return await syncNode(site, node, state, 'push', transport, { retries: 0, retryDelay: config.reconcile.retryDelay, drift: config.reconcile.drift });
+          return await syncNode(site, node, state, 'push', exchange, { retries: 0, retryDelay: config.reconcile.retryDelay, drift: config.reconcile.drift });
         } finally {
           metrics.setSessionsInFlight(--sessions);
         }
@@ -97,8 +111,37 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
         notify();
       },
     },
-    { concurrency: config.ssh.concurrency, retryDelayMs: config.reconcile.retryDelay, intervalMs: config.reconcile.interval },
+    // warm: an unreachable node is caught up by its session's re-dial, not by scheduler retries
+    { concurrency: config.ssh.concurrency, retryDelayMs: config.reconcile.retryDelay, intervalMs: config.reconcile.interval, retryUnreachable: !warm },
   );
+
+  /** The warm session pool: a drop marks the node pending at once; a return catches it up. */
+  function openPool(): SessionPool {
+    const warmOptions = { transport, removeLegacy: config.hosts.removeLegacy, roundTimeout: config.ssh.sessionTimeout };
+    const opened: SessionPool = new SessionPool(
+      (node) => openWarmSession(node, site.agentScript, { ...warmOptions, transport: { ...transport, knownHosts: undefined } }),
+      { concurrency: config.ssh.concurrency, redialMinMs: 250, redialMaxMs: config.ssh.redialMax, refusedRedialMs: config.reconcile.interval },
+      {
+        onUp: (node, { redial }) => {
+          metrics.setSessionsOpen(opened.openCount());
+          log.child({ node: node.name, stage: 'transport' }).info({ redial }, 'agent session open');
+          if (redial) void scheduler.request([node.name], 'session re-opened');
+        },
+        onDown: (node, error, { retryInMs }) => void onSessionDown(opened, node, error, retryInMs),
+      },
+    );
+    return opened;
+  }
+
+  async function onSessionDown(from: SessionPool, node: Node, error: CourierError, retryInMs: number): Promise<void> {
+    metrics.setSessionsOpen(from.openCount());
+    log.child({ node: node.name, stage: 'transport' }).warn({ code: error.code, error: error.message, retryInMs }, 'agent session down; dialing again');
+    if (stopping || !leading) return;
+    const next = await status.record({ name: node.name, role: node.role }, { ok: false, error: { code: error.code, message: error.message } });
+    metrics.setNodeStatus(next);
+    writeBack.schedule(status.doc);
+    notify();
+  }
 
   function logReport(report: NodeSyncReport, reason: string): void {
     const l = log.child({ node: report.node, revision: report.revision.slice(0, 12), stage: 'sync' });
@@ -149,6 +192,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
       metrics.setRevision(outcome.commit.revision);
       status.prune(new Set(nodes.keys()));
       scheduler.prune(new Set(nodes.keys()));
+      pool?.setNodes([...nodes.values()]);
       for (const c of outcome.commit.changes) if (c.status === 'removed') metrics.forgetNode(c.node);
       notify();
       return outcome.commit.committed ? outcome.commit.changes.filter((c) => c.status !== 'removed').map((c) => c.node) : [];
@@ -174,10 +218,24 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     if (stopping || !leading) return;
     metrics.recordReconcile(trigger);
     await refresh(trigger);
+    pool?.redialDown();
     // verify every node; the exchange pushes what any node is missing (or only reports drift under `warn`)
     await scheduler.request(undefined, trigger);
     firstReconcile = true;
     notify();
+  }
+
+  // drift checks: one round per open session on their own short interval (warm only)
+  let driftTimer: NodeJS.Timeout | undefined;
+  function scheduleDriftChecks(): void {
+    clearInterval(driftTimer);
+    if (!warm) return;
+    driftTimer = setInterval(() => {
+      if (stopping || !leading || !pool || !desired) return;
+      const open = [...desired.nodes.keys()].filter((name) => pool!.isOpen(name));
+      void scheduler.request(open, 'drift check');
+    }, config.reconcile.driftInterval);
+    driftTimer.unref?.();
   }
 
   function scheduleReconcile(): void {
@@ -195,6 +253,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     leading = true;
     metrics.setLeader(true);
     scheduler.resume();
+    if (warm) pool = openPool();
     watcher = await createSourceWatcher(config);
     await reconcile('startup');
     readyResolve();
@@ -203,6 +262,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
       (err) => log.warn({ stage: 'source', err: { code: err.code, message: err.message } }, 'source watch error; retrying'),
     );
     scheduleReconcile();
+    scheduleDriftChecks();
   }
 
   async function follow(): Promise<void> {
@@ -211,8 +271,13 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     // stop pushing before the lease can expire; in-flight sessions finish
     scheduler.pause();
     clearTimeout(timer);
+    clearInterval(driftTimer);
     await watcher?.close();
     watcher = undefined;
+    const closing = pool;
+    pool = undefined;
+    await closing?.close();
+    metrics.setSessionsOpen(0);
   }
 
   const http: HttpServer | undefined = config.http.enabled
@@ -261,9 +326,13 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     async stop() {
       stopping = true;
       clearTimeout(timer);
+      clearInterval(driftTimer);
       await watcher?.close();
       await leadership?.stop();
       const finished = await scheduler.stop(config.reconcile.shutdownGrace);
+      // goodbye to every agent session
+      await pool?.close();
+      pool = undefined;
       await status.flush(desired?.revision);
       await writeBack.flush();
       await http?.close();

@@ -30,6 +30,8 @@ export interface CourierMetrics {
   setLeader(leader: boolean): void;
   /** Node sessions running now. */
   setSessionsInFlight(count: number): void;
+  /** Warm agent sessions open now (the daemon with ssh.sessions: warm). */
+  setSessionsOpen(count: number): void;
   /** The Prometheus text exposition of every series. */
   render(): Promise<string>;
 }
@@ -60,6 +62,7 @@ export function createMetrics(): CourierMetrics {
   const watchEvents = new Counter({ name: 'courier_watch_events_total', help: 'Change events seen by the source watcher.', labelNames: ['source'] as const, registers });
   const reconciles = new Counter({ name: 'courier_reconciles_total', help: 'Reconcile passes by what started them.', labelNames: ['trigger'] as const, registers });
   const inFlight = new Gauge({ name: 'courier_sync_sessions_in_flight', help: 'Node sync sessions running now.', registers });
+  const sessionsOpen = new Gauge({ name: 'courier_agent_sessions_open', help: 'Warm agent sessions (one per node) open now.', registers });
   const leader = new Gauge({ name: 'courier_leader', help: '1 while this process is the one writer (holds the lease or lock), else 0.', registers });
 
   // The role each node's series carry, and the modes seen per node: prom-client removes a series
@@ -132,6 +135,9 @@ export function createMetrics(): CourierMetrics {
       leader.set(isLeader ? 1 : 0);
     },
 
+    setSessionsOpen(count) {
+      sessionsOpen.set(count);
+    },
     setSessionsInFlight(count) {
       inFlight.set(count);
     },

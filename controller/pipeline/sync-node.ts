@@ -1,5 +1,5 @@
 /**
- * Orchestration for one node: plan → transport → verify. One connection and one exec; only the
+ * Orchestration for one node: plan → transport → verify. One exchange (cold or warm); only the
  * artifacts whose oid differs travel; the node counts as converged only when the oids it reports
  * (haves, then the agent's re-hash after each write) equal the wants.
  */
@@ -9,8 +9,8 @@ import type { Node, NodeRole } from '../registry/model.js';
 import type { Artifact } from '../render/model.js';
 import { readArtifact, readManifest } from '../store/read-revision.js';
 import { readNodeRef, setNodeRef } from '../store/node-refs.js';
-import { runAgentExchange, type ExchangeResult } from '../transport/agent-session.js';
-import { openAgentChannel, type TransportOptions } from '../transport/open-agent-channel.js';
+import type { ExchangeResult } from '../transport/agent-session.js';
+import type { NodeExchange } from '../transport/node-exchange.js';
 import type { Site } from './open-site.js';
 import type { SyncOutcome } from '../status/next-node-status.js';
 
@@ -63,7 +63,7 @@ export async function syncNodeOnce(
   node: Node,
   desired: DesiredState,
   mode: SyncMode,
-  transport: TransportOptions,
+  exchangeWith: NodeExchange,
   driftPolicy: DriftPolicy = 'heal',
 ): Promise<Omit<NodeSyncReport, 'durationMs' | 'attempts'>> {
   // plan inputs: the desired artifacts, and the last verified manifest for removals
@@ -75,12 +75,10 @@ export async function syncNodeOnce(
   // what the node should hold if nobody touched it since it was last verified
   const verifiedOids = verifiedAt ? new Map((verifiedAt === revision ? desired.artifacts : (previous?.artifacts ?? [])).map((a) => [wantKey(a), a.oid])) : undefined;
 
-  // transport: one channel, one exchange; read-only modes run the agent as `verify`
-  const args = [mode === 'push' ? 'sync' : 'verify', ...(node.root ? ['--root', node.root] : []), ...(site.config.hosts.removeLegacy ? ['--remove-legacy'] : [])];
-  const channel = await openAgentChannel(node, site.agentScript, args, transport);
+  // transport: one exchange (a cold exec or a round on a warm session); read-only modes never write
   let planned: SyncOp[] = [];
   let handEdits: Drift[] = [];
-  const exchange: ExchangeResult = await runAgentExchange(channel, wants, (haves) => {
+  const exchange: ExchangeResult = await exchangeWith(node, mode === 'push' ? 'sync' : 'verify', wants, (haves) => {
     planned = planOps(wants, haves, artifacts);
     handEdits = verifiedOids ? findHandEdits(wants, haves, verifiedOids) : [];
     if (mode !== 'push' || (driftPolicy === 'warn' && handEdits.length > 0)) return [];
@@ -126,7 +124,7 @@ export async function syncNode(
   node: Node,
   desired: DesiredState | (() => Promise<DesiredState>),
   mode: SyncMode,
-  transport: TransportOptions,
+  exchangeWith: NodeExchange,
   options: { retries: number; retryDelay: number; drift?: DriftPolicy; revision?: string; random?: () => number; sleep?: (ms: number) => Promise<void> },
 ): Promise<NodeSyncReport> {
   const started = performance.now();
@@ -135,7 +133,7 @@ export async function syncNode(
   for (let attempt = 1; ; attempt++) {
     try {
       const state = typeof desired === 'function' ? await desired() : desired;
-      const report = await syncNodeOnce(site, node, state, mode, transport, options.drift);
+      const report = await syncNodeOnce(site, node, state, mode, exchangeWith, options.drift);
       return { ...report, attempts: attempt, durationMs: Math.round(performance.now() - started) };
     } catch (err) {
       const wrapped = isCourierError(err) ? err : new CourierError('AGENT_PROTOCOL', `unexpected failure: ${(err as Error).message}`, {}, { cause: err });

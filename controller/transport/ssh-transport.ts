@@ -26,6 +26,8 @@ export interface SshChannelOptions {
   sessionTimeout?: number;
   /** Already-parsed known_hosts entries (saves re-reading the file for every node of a push). */
   knownHosts?: KnownHost[];
+  /** SSH keepalive interval in ms (ssh.keepAlive); a silent peer is dropped after 3 unanswered. */
+  keepAliveInterval?: number;
 }
 
 /** A host key as `courier nodes trust` shows and stores it. */
@@ -105,7 +107,7 @@ export async function openSshChannel(node: Node, command: string, options: SshCh
       username: node.sshUser,
       ...credentials,
       readyTimeout: options.connectTimeout,
-      keepaliveInterval: KEEPALIVE_INTERVAL,
+      keepaliveInterval: options.keepAliveInterval ?? KEEPALIVE_INTERVAL,
       keepaliveCountMax: KEEPALIVE_COUNT_MAX,
       hostVerifier: (key: Buffer): boolean => {
         const check = checkHostKey(entries, target.host, target.port, key);

@@ -1,0 +1,28 @@
+/**
+ * How the pipeline runs one exchange with a node, whatever the transport does underneath: cold (a
+ * new connection and exec of `courier-agent sync|verify`) or warm (one round on the node's open
+ * `serve` session from the session pool). Both speak the same round (agent-round.ts).
+ */
+import type { Want } from '../plan/plan-sync.js';
+import type { Node } from '../registry/model.js';
+import type { DecideOps } from './agent-round.js';
+import { runAgentExchange, type ExchangeResult } from './agent-session.js';
+import { openAgentChannel, type TransportOptions } from './open-agent-channel.js';
+import type { SessionPool } from './session-pool.js';
+
+/** One exchange: `verify` never writes (cold: the agent runs read-only; warm: no puts are sent). */
+export type NodeExchange = (node: Node, mode: 'sync' | 'verify', wants: readonly Want[], decide: DecideOps) => Promise<ExchangeResult>;
+
+/** Cold exchanges: one connection and one exec per call. */
+export function coldExchange(agentScript: string, transport: TransportOptions, options: { removeLegacy: boolean }): NodeExchange {
+  return async (node, mode, wants, decide) => {
+    const args = [mode, ...(node.root ? ['--root', node.root] : []), ...(options.removeLegacy ? ['--remove-legacy'] : [])];
+    const channel = await openAgentChannel(node, agentScript, args, transport);
+    return runAgentExchange(channel, wants, decide);
+  };
+}
+
+/** Warm exchanges: a round on the node's session in `pool`. */
+export function warmExchange(pool: SessionPool): NodeExchange {
+  return (node, mode, wants, decide) => pool.round(node.name, wants, mode === 'verify' ? () => [] : decide);
+}
