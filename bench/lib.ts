@@ -4,7 +4,7 @@
  * never run under `npm test`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -207,4 +207,44 @@ export async function withCleanup<T>(cleanup: () => Promise<void>, body: () => P
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** CPU ms (own + reaped children, USER_HZ 100) of one process from /proc/<pid>/stat; 0 once it is gone. */
+export function processTreeCpuMs(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    // utime stime cutime cstime are fields 14-17, at 11-14 after "pid (comm) "
+    return ([11, 12, 13, 14].reduce((n, i) => n + Number(f[i]), 0) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU ms used so far by everything the given sshd listeners run: the listeners (with the sessions
+ * they reaped) plus every live descendant (warm sessions and their agents, with what they reaped).
+ */
+export function nodeSideCpuMs(sshdPids: readonly number[]): number {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // gone
+    }
+  }
+  let total = 0;
+  const queue = [...new Set(sshdPids)].filter((p) => p > 0);
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    total += processTreeCpuMs(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return total;
 }

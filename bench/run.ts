@@ -43,6 +43,7 @@ import {
   formatTable,
   machineInfo,
   makeTempDir,
+  nodeSideCpuMs,
   peakRssMB,
   r1,
   resetPeakRss,
@@ -305,8 +306,14 @@ async function daemonLatency(fleet: SshdFleet, n: number, edits: number): Promis
     const editor = new DaemonEditor(site, fs.nodes.map((node) => node.name), { pollMs: 10, timeoutMs: 60_000 });
     const samples: number[] = [];
     const committed: number[] = [];
+    const sshdPids = fleet.nodes.slice(0, n).map((f) => f.pid);
+    const cpu = { controller: [] as number[], nodes: [] as number[] };
     for (let i = 0; i < edits; i++) {
+      const before = { controller: process.cpuUsage(), nodes: nodeSideCpuMs(sshdPids) };
       const { ms, committedMs, ip } = await editor.edit();
+      const used = process.cpuUsage(before.controller);
+      cpu.controller.push((used.user + used.system) / 1000);
+      cpu.nodes.push(nodeSideCpuMs(sshdPids) - before.nodes);
       samples.push(ms);
       committed.push(committedMs);
       // the nodes' files really hold the edit
@@ -316,7 +323,7 @@ async function daemonLatency(fleet: SshdFleet, n: number, edits: number): Promis
       const hosts = await readFile(path.join(last.root, 'etc/hosts'), 'utf8');
       if (!traefik.includes(`http://${ip}:`) || !hosts.includes(`${ip}\t`)) throw new Error(`edit ${i + 1}: ${ip} missing from a node's files after convergence`);
     }
-    console.error(`  N=${n} daemon edit → converged: ${samples.map(Math.round).join(', ')} ms (on main after ${committed.map(Math.round).join(', ')} ms)`);
+    console.error(`  N=${n} daemon edit → converged: ${samples.map(Math.round).join(', ')} ms (on main after ${committed.map(Math.round).join(', ')} ms); cpu per edit: controller ${cpu.controller.map(Math.round).join(', ')} ms, nodes ${cpu.nodes.map(Math.round).join(', ')} ms`);
     return { nodes: n, edits, startupReadyMs: Math.round(startupReadyMs), editToConvergedMs: summarize(samples), editToCommittedMs: summarize(committed), editedService: `${EDITED_SERVICE} (public, unrouted: every node changes)` };
   } finally {
     await daemon.stop();

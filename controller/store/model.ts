@@ -37,6 +37,10 @@ export interface Store {
   readonly cache: object;
   /** The last revision this handle committed or found unchanged; lets the next commit skip reading the parent. */
   snapshot?: RevisionSnapshot;
+  /** Commit → its `nodes/` entries (node → subtree oid), for the few revisions read last. */
+  nodeTrees?: Map<string, Map<string, string>>;
+  /** `<commit>\0<node>` → that node's manifest (null: not in the revision), bounded. */
+  manifests?: Map<string, Manifest | null>;
 }
 
 /** What `commitRevision` stores: the normalized registry documents and every node's rendered artifacts. */

@@ -2,13 +2,15 @@
  * Per-node verified refs: `refs/nodes/<node>` points at the last revision the node was verified at,
  * so `git log refs/nodes/<node>` is the audit of what the node really held.
  */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import git from 'isomorphic-git';
 import { CourierError } from '../errors.js';
 import type { Store } from './model.js';
-import { readTreeEntries } from './read-text-file.js';
+import { nodeTreesAt } from './read-revision.js';
 import { resolveRevision } from './resolve-revision.js';
 import { isNotFound, wrapStoreError } from './store-error.js';
-import { NODES_DIR, isNodeName } from './store-layout.js';
+import { isNodeName } from './store-layout.js';
 import { storeFs } from './store-fs.js';
 
 /** The ref holding a node's verified revision. */
@@ -16,11 +18,16 @@ export function nodeRefName(node: string): string {
   return `refs/nodes/${node}`;
 }
 
-/** Points `refs/nodes/<node>` at `revision` (force); NODE_NOT_FOUND when the revision holds no such node. Returns the full commit id. */
+/**
+ * Points `refs/nodes/<node>` at `revision` (force); NODE_NOT_FOUND when the revision holds no such
+ * node. Returns the full commit id. The ref is written as a loose ref file (temp file + rename, as
+ * git does), which stock git reads; the revision's node list is cached on the store handle, so a
+ * fleet's refs cost one tree read, not one per node.
+ */
 export async function setNodeRef(store: Store, node: string, revision: string): Promise<string> {
   const oid = await resolveRevision(store, revision);
   try {
-    const inRevision = isNodeName(node) && (await readTreeEntries(store, oid, NODES_DIR)).some((entry) => entry.path === node && entry.type === 'tree');
+    const inRevision = isNodeName(node) && (await nodeTreesAt(store, oid)).has(node);
     if (!inRevision) {
       throw new CourierError('NODE_NOT_FOUND', `store ${store.dir}: revision ${oid} has no node "${node}"; a node can only be verified at a revision that renders it`, {
         dir: store.dir,
@@ -28,10 +35,24 @@ export async function setNodeRef(store: Store, node: string, revision: string): 
         revision: oid,
       });
     }
-    await git.writeRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node), value: oid, force: true });
+    await writeLooseRef(store, nodeRefName(node), oid);
     return oid;
   } catch (err) {
     throw wrapStoreError(err, `set ${nodeRefName(node)}`, store.dir, { node, revision: oid });
+  }
+}
+
+/** Write `<store>/<ref>` holding `oid`: a temp file beside it, renamed over it (atomic within the store's filesystem). */
+async function writeLooseRef(store: Store, ref: string, oid: string): Promise<void> {
+  const file = path.join(store.dir, ref);
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    await writeFile(tmp, `${oid}\n`);
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
   }
 }
 

@@ -1,4 +1,6 @@
 /** Reading one revision's content: a node's manifest and artifacts, the registry documents, the node list. */
+import git from 'isomorphic-git';
+import { storeFs } from './store-fs.js';
 import type { Registry } from '../registry/model.js';
 import type { Manifest } from '../render/model.js';
 import type { Store } from './model.js';
@@ -7,20 +9,52 @@ import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
 import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, documentNameOf, isArtifactName, isNodeName, parseManifest } from './store-layout.js';
 
-/** `nodes/<node>/manifest.json` at `revision` (any spec resolveRevision takes), or undefined when the node is not in it. */
+const FULL_OID = /^[0-9a-f]{40}$/;
+const NODE_TREES_KEPT = 8;
+const MANIFESTS_KEPT = 8192;
+
+/**
+ * `nodes/<node>/manifest.json` at `revision` (any spec resolveRevision takes), or undefined when the
+ * node is not in it. Cached on the store handle (commits never change), so syncing every node of a
+ * large fleet reads the `nodes/` tree once per revision, not once per node.
+ */
 export async function readManifest(store: Store, revision: string, node: string): Promise<Manifest | undefined> {
+  const cached = FULL_OID.test(revision) ? store.manifests?.get(`${revision}\0${node}`) : undefined;
+  if (cached !== undefined) return cached ?? undefined;
   const oid = await resolveRevision(store, revision);
   if (!isNodeName(node)) return undefined;
   const filepath = `${NODES_DIR}/${node}/${MANIFEST_FILE}`;
   try {
-    const text = await readTextFile(store, oid, filepath);
-    if (text === undefined) return undefined;
-    // each artifact's oid is its entry in the node's tree
-    const entries = await readTreeEntries(store, oid, `${NODES_DIR}/${node}`);
-    return parseManifest(text, node, new Map(entries.filter((e) => e.type === 'blob').map((e) => [e.path, e.oid])));
+    const tree = (await nodeTreesAt(store, oid)).get(node);
+    let manifest: Manifest | undefined;
+    if (tree) {
+      // each artifact's oid is its entry in the node's tree
+      const { tree: entries } = await git.readTree({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: tree, cache: store.cache });
+      const file = entries.find((e) => e.path === MANIFEST_FILE && e.type === 'blob');
+      if (file) {
+        const { blob } = await git.readBlob({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: file.oid, cache: store.cache });
+        manifest = parseManifest(Buffer.from(blob).toString('utf8'), node, new Map(entries.filter((e) => e.type === 'blob').map((e) => [e.path, e.oid])));
+      }
+    }
+    const manifests = (store.manifests ??= new Map());
+    if (manifests.size >= MANIFESTS_KEPT) manifests.clear();
+    manifests.set(`${oid}\0${node}`, manifest ?? null);
+    return manifest;
   } catch (err) {
     throw wrapStoreError(err, `read ${filepath} at ${oid}`, store.dir, { revision: oid, node });
   }
+}
+
+/** The `nodes/` entries of commit `oid` (node → subtree oid), cached for the last few commits. */
+export async function nodeTreesAt(store: Store, oid: string): Promise<Map<string, string>> {
+  const kept = (store.nodeTrees ??= new Map());
+  let trees = kept.get(oid);
+  if (!trees) {
+    trees = new Map((await readTreeEntries(store, oid, NODES_DIR)).filter((e) => e.type === 'tree').map((e) => [e.path, e.oid]));
+    if (kept.size >= NODE_TREES_KEPT) kept.delete(kept.keys().next().value!);
+    kept.set(oid, trees);
+  }
+  return trees;
 }
 
 /** The content of `nodes/<node>/<name>` at `revision` (any spec resolveRevision takes), or undefined when absent. */
