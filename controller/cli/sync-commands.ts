@@ -16,7 +16,9 @@ import { readArtifact, readManifest } from '../store/read-revision.js';
 import { readNodeRef } from '../store/node-refs.js';
 import { resolveRevision } from '../store/resolve-revision.js';
 import { planWants, ABSENT } from '../plan/plan-sync.js';
-import { withStateLock } from '../status/state-lock.js';
+import { readDaemonEndpoint } from '../daemon/daemon-endpoint.js';
+import type { SyncRequest } from '../http/start-http-server.js';
+import { askDaemon, withLockOrDaemon, type DelegatedSync } from './ask-daemon.js';
 import type { CommandContext } from './run-command.js';
 import { formatAge, formatTable } from './format-table.js';
 import { createProgress } from './progress.js';
@@ -41,7 +43,14 @@ export function selectNodes(nodes: readonly Node[], opts: SelectOptions): Node[]
 /** `courier push`: render, then sync the selected nodes; exit 0 only when every one converged. */
 export async function pushCommand(ctx: CommandContext, opts: SelectOptions & { dryRun?: boolean }): Promise<number> {
   const site = await openSite(ctx.options.config, ctx.logger);
-  return withStateLock(site.config.state.lockFile, 'courier push', async () => {
+  const judge = (reports: NodeSyncReport[]) => (reports.every((r) => r.status === 'converged' || (opts.dryRun && r.status === 'pending')) ? 0 : 1);
+  // a running daemon does the push over its warm sessions
+  const delegated = async (ask: () => Promise<DelegatedSync>) => {
+    const { reports } = await ask();
+    printReports(ctx, reports, opts.dryRun ? 'would change' : 'changed');
+    return judge(reports);
+  };
+  return withLockOrDaemon(site.config, 'courier push', async () => {
     const { registry, rendered, commit } = await renderRevision(site, { trigger: opts.dryRun ? 'manual push (dry run)' : 'manual push' });
     const nodes = selectNodes(registry.nodes, opts);
     const byNode = new Map(rendered.nodes.map((r) => [r.node.name, r.artifacts]));
@@ -53,8 +62,14 @@ export async function pushCommand(ctx: CommandContext, opts: SelectOptions & { d
     progress.done();
     printReports(ctx, reports, opts.dryRun ? 'would change' : 'changed');
     // a dry run succeeds when every node answered; a push when every node converged
-    return reports.every((r) => r.status === 'converged' || (opts.dryRun && r.status === 'pending')) ? 0 : 1;
-  });
+    return judge(reports);
+  }, delegated, syncRequest(opts.dryRun ? 'dry-run' : 'push', opts));
+}
+
+/** The delegated form of a command's node selection (the role checked here, as selectNodes would). */
+function syncRequest(mode: SyncRequest['mode'], opts: SelectOptions): SyncRequest {
+  selectNodes([], { role: opts.role });
+  return { mode, ...(opts.node?.length ? { nodes: opts.node } : {}), ...(opts.role ? { role: opts.role } : {}) };
 }
 
 /** `courier verify`: the read-only exchange against `main`; exit 0 only if every node converged. */
@@ -64,7 +79,13 @@ export async function verifyCommand(ctx: CommandContext, opts: SelectOptions): P
   const registry = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
   const nodes = selectNodes(registry.nodes, opts);
   const progress = createProgress(nodes.length, !ctx.options.json);
-  const reports = await withStateLock(site.config.state.lockFile, 'courier verify', () => syncNodes(site, nodes, revision, 'verify', { onReport: (r) => progress.tick(r.node) }));
+  const reports = await withLockOrDaemon(
+    site.config,
+    'courier verify',
+    () => syncNodes(site, nodes, revision, 'verify', { onReport: (r) => progress.tick(r.node) }),
+    async (ask) => (await ask()).reports,
+    syncRequest('verify', opts),
+  );
   progress.done();
   printReports(ctx, reports, 'drifted');
   return reports.every((r) => r.status === 'converged') ? 0 : 1;
@@ -77,10 +98,13 @@ export async function planCommand(ctx: CommandContext, opts: SelectOptions & { l
   const rendered = renderRegistry(registry, site.settings, await loadTemplates());
   const nodes = selectNodes(registry.nodes, opts);
   const byNode = new Map(rendered.nodes.map((r) => [r.node.name, r.artifacts]));
+  // --live asks the nodes what they hold: through a running daemon's sessions when there is one
+  const daemon = opts.live ? await readDaemonEndpoint(site.config.state.dir) : undefined;
   const live = opts.live
     ? new Map(
-        (
-          await syncNodes(site, nodes, '', 'dry-run', { desired: (node) => ({ artifacts: byNode.get(node.name) ?? [] }) })
+        (daemon
+          ? (await askDaemon(daemon.url, syncRequest('dry-run', opts), site.config)).reports
+          : await syncNodes(site, nodes, '', 'dry-run', { desired: (node) => ({ artifacts: byNode.get(node.name) ?? [] }) })
         ).map((r) => [r.node, r]),
       )
     : undefined;

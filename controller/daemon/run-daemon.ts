@@ -27,6 +27,9 @@ import { startHttpServer, type HttpServer } from '../http/start-http-server.js';
 import { NodeScheduler } from './node-scheduler.js';
 import type { Leadership } from './start-leadership.js';
 import { createStatusWriteBack } from './status-write-back.js';
+import { removeDaemonEndpoint, writeDaemonEndpoint } from './daemon-endpoint.js';
+import pLimit from 'p-limit';
+import type { SyncRequest } from '../http/start-http-server.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -288,6 +291,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
         getRevisions: async (limit) => (await listRevisions(site.store, { limit }).catch(() => [])).map((r) => ({ revision: r.revision, time: r.time, trigger: r.trigger, nodes: r.nodes })),
         isReady: () =>
           !leading ? { ready: false, reason: 'not the leader' } : !firstReconcile ? { ready: false, reason: 'first reconcile not finished' } : !registry.valid ? { ready: false, reason: 'registry invalid' } : { ready: true },
+        onSync: (request) => delegatedSync(request),
         onReconcile: async () => {
           if (!leading) return { accepted: false, reason: 'not the leader' };
           void reconcile('manual reconcile');
@@ -299,7 +303,50 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
         },
       })
     : undefined;
-  if (http) log.info({ url: http.url }, 'http listening');
+  if (http) {
+    log.info({ url: http.url }, 'http listening');
+    // one-off commands on this state find us here (and ask instead of failing with LOCKED)
+    if (!config.leaderElection.enabled) await writeDaemonEndpoint(config.state.dir, loopbackUrl(http.url));
+  }
+
+  /** `courier push` / `verify` / `plan --live` asked over the API: the same exchange, over our sessions. */
+  async function delegatedSync(request: SyncRequest): Promise<{ status: number; body: unknown }> {
+    if (!leading || stopping) return { status: 409, body: { error: { code: 'LOCKED', message: 'this daemon is not leading (or is stopping); try again' } } };
+    // a push renders first, as `courier push` does; a dry run reads what the daemon already pushes
+    if (request.mode === 'push') await refresh('manual push (via the daemon)');
+    if (!desired) return { status: 409, body: { error: { code: 'REVISION_NOT_FOUND', message: 'the daemon has no revision yet' } } };
+    if (request.mode === 'push' && !registry.valid) return { status: 422, body: { error: { code: 'REGISTRY_INVALID', message: registry.error ?? 'registry invalid' } } };
+    const current = desired;
+    const names = request.nodes ?? [];
+    const unknown = names.find((n) => !current.nodes.has(n));
+    if (unknown) return { status: 404, body: { error: { code: 'NODE_NOT_FOUND', message: `node ${unknown} is not in the node registry (see \`courier nodes list\`)` } } };
+    const nodes = [...current.nodes.values()].filter((n) => (names.length === 0 || names.includes(n.name)) && (!request.role || n.role === request.role));
+    const mode = request.mode;
+    const limit = pLimit(config.ssh.concurrency);
+    const reports = await Promise.all(
+      nodes.map((node) =>
+        limit(async () => {
+          const artifacts = current.artifacts.get(node.name) ?? [];
+          const report = await syncNode(site, node, { revision: current.revision, artifacts }, mode, exchange, {
+            retries: mode === 'push' ? config.reconcile.retries : 0,
+            retryDelay: config.reconcile.retryDelay,
+            drift: config.reconcile.drift,
+          });
+          if (mode !== 'dry-run') {
+            metrics.recordSync(report, mode);
+            metrics.setNodeStatus(await status.record({ name: report.node, role: report.role }, reportToOutcome(report)));
+            logReport(report, `${mode} (via the daemon)`);
+          }
+          return report;
+        }),
+      ),
+    );
+    if (mode !== 'dry-run') {
+      writeBack.schedule(status.doc);
+      notify();
+    }
+    return { status: 200, body: { revision: current.revision, reports } };
+  }
 
   let leadership: Leadership | undefined;
   if (config.leaderElection.enabled) {
@@ -336,9 +383,15 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
       await status.flush(desired?.revision);
       await writeBack.flush();
       await http?.close();
+      await removeDaemonEndpoint(config.state.dir).catch(() => undefined);
       await lock?.release();
       log.info({ finished }, 'daemon stopped');
       return finished;
     },
   };
+}
+
+/** The API base URL a local client uses: a wildcard listener (0.0.0.0, ::) is reached on loopback. */
+function loopbackUrl(url: string): string {
+  return url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
 }

@@ -24,6 +24,17 @@ export interface RevisionView {
   nodes: string[];
 }
 
+/** A one-off command delegated to the daemon: `courier push` / `verify` / `plan --live` while the daemon holds the state. */
+export interface SyncRequest {
+  mode: 'push' | 'verify' | 'dry-run';
+  /** Node names (all nodes when absent or empty). */
+  nodes?: string[];
+  role?: string;
+}
+
+/** Largest request body `POST /api/sync` reads. */
+const MAX_SYNC_BODY = 64 * 1024;
+
 /** What the server needs from the daemon. */
 export interface HttpServerOptions {
   /** `host:port` (`[::1]:9470` for IPv6); port 0 picks a free port. */
@@ -34,6 +45,8 @@ export interface HttpServerOptions {
   getRevisions: (limit: number) => Promise<RevisionView[]>;
   /** Readiness: a loaded registry and status, and (with leader election) a decided role. */
   isReady: () => { ready: boolean; reason?: string };
+  /** Run push / verify / dry-run over the daemon's sessions for a local CLI; without it `POST /api/sync` is 404. */
+  onSync?: (request: SyncRequest) => Promise<{ status: number; body: unknown }>;
   /** Ask for a reconcile now; without it `POST /api/reconcile` is 404. */
   onReconcile?: () => Promise<{ accepted: boolean; reason?: string }>;
   /** Register a listener called whenever the status changes; returns the unsubscribe call. */
@@ -174,6 +187,29 @@ function createRoutes(options: HttpServerOptions, addStream: (res: ServerRespons
         },
       },
     ],
+    [
+      '/api/sync',
+      {
+        POST: async (req, res) => {
+          if (!options.onSync) {
+            sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'delegated sync is not available on this server' } });
+            return;
+          }
+          // Only a CLI on this machine delegates its command: never a browser, never another host.
+          if (req.headers.origin !== undefined || !isLoopback(req.socket.remoteAddress)) {
+            sendJson(res, 403, { error: { code: 'FORBIDDEN', message: 'delegated sync is for a courier CLI on the daemon host only' } });
+            return;
+          }
+          const request = parseSyncRequest(await readBody(req, MAX_SYNC_BODY));
+          if (!request) {
+            sendJson(res, 400, { error: { code: 'USAGE', message: 'expected {"mode": "push"|"verify"|"dry-run", "nodes"?: [names], "role"?: role}' } });
+            return;
+          }
+          const outcome = await options.onSync(request);
+          sendJson(res, outcome.status, outcome.body);
+        },
+      },
+    ],
     ['/api/events', { GET: (_req, res) => addStream(res) }],
     [
       '/',
@@ -219,6 +255,39 @@ function parseLimit(value: string | null): number | undefined {
   if (!/^\d+$/.test(value)) return undefined;
   const limit = Number(value);
   return limit >= 1 && limit <= MAX_REVISIONS ? limit : undefined;
+}
+
+/** The request body as text, at most `max` bytes (more is a 400 via an empty parse). */
+async function readBody(req: IncomingMessage, max: number): Promise<string> {
+  let body = '';
+  for await (const chunk of req) {
+    body += (chunk as Buffer).toString('utf8');
+    if (body.length > max) return '';
+  }
+  return body;
+}
+
+/** A valid SyncRequest from JSON text, or undefined. */
+function parseSyncRequest(text: string): SyncRequest | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { mode, nodes, role } = value as Record<string, unknown>;
+  if (mode !== 'push' && mode !== 'verify' && mode !== 'dry-run') return undefined;
+  if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((n) => typeof n === 'string'))) return undefined;
+  if (role !== undefined && typeof role !== 'string') return undefined;
+  return { mode, ...(nodes ? { nodes: nodes as string[] } : {}), ...(role ? { role } : {}) };
+}
+
+/** 127.0.0.0/8, ::1 or their IPv4-mapped forms. */
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
 }
 
 /** True when the request has no Origin header or one whose host is the request's Host. */

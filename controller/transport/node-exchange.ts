@@ -24,5 +24,7 @@ export function coldExchange(agentScript: string, transport: TransportOptions, o
 
 /** Warm exchanges: a round on the node's session in `pool`. */
 export function warmExchange(pool: SessionPool): NodeExchange {
-  return (node, mode, wants, decide) => pool.round(node.name, wants, mode === 'verify' ? () => [] : decide);
+  // a verify round still asks the plan what it would send (the report names it), then sends nothing
+  return (node, mode, wants, decide) =>
+    pool.round(node.name, wants, mode === 'verify' ? (haves) => (decide(haves), []) : decide);
 }
