@@ -13,8 +13,8 @@ import { computeBackoff } from './compute-backoff.js';
 export interface SchedulerHooks {
   /** The desired revision and the nodes of the current registry. */
   current: () => { revision: string; nodes: ReadonlyMap<string, Node> } | undefined;
-  /** Run one sync session for a node at a revision. */
-  sync: (node: Node, revision: string) => Promise<NodeSyncReport>;
+  /** Run one sync session for a node at a revision; `reason` says what asked for it. */
+  sync: (node: Node, revision: string, reason: string) => Promise<NodeSyncReport>;
   /** Called with every finished session (status, metrics, logs). */
   onReport: (report: NodeSyncReport, reason: string) => Promise<void> | void;
 }
@@ -116,7 +116,7 @@ export class NodeScheduler {
     const current = this.hooks.current();
     const node = current?.nodes.get(name);
     if (!current || !node || this.stopped || this.paused) return;
-    const report = await this.hooks.sync(node, current.revision);
+    const report = await this.hooks.sync(node, current.revision, reason);
     const state = this.state(name);
     if (report.status === 'converged') state.failures = 0;
     else state.failures++;

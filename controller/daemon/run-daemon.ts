@@ -44,6 +44,9 @@ export interface Daemon {
   stop(): Promise<boolean>;
 }
 
+/** Sync reasons whose rounds hash every target on the node (never the serve cache). */
+const HASHING_REASONS = ['drift check', 'reconcile', 'startup'];
+
 /** What the daemon currently pushes. */
 interface Desired {
   revision: string;
@@ -95,12 +98,14 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   const scheduler = new NodeScheduler(
     {
       current: () => desired,
-      sync: async (node, revision) => {
+      sync: async (node, revision, reason) => {
         const cached = desired?.revision === revision ? desired.artifacts.get(node.name) : undefined;
         const state = cached ? { revision, artifacts: cached } : () => readDesiredState(site, revision, node.name, true);
         metrics.setSessionsInFlight(++sessions);
         try {
-          return await syncNode(site, node, state, 'push', exchange, { retries: 0, retryDelay: config.reconcile.retryDelay, drift: config.reconcile.drift });
+          // drift checks and reconciles hash every target; a registry change may trust the agent's cache
+          const cached = !HASHING_REASONS.some((r) => reason.includes(r));
+          return await syncNode(site, node, state, 'push', exchange, { retries: 0, retryDelay: config.reconcile.retryDelay, drift: config.reconcile.drift, cached });
         } finally {
           metrics.setSessionsInFlight(--sessions);
         }

@@ -4,7 +4,7 @@
  * (haves, then the agent's re-hash after each write) equal the wants.
  */
 import { CourierError, isCourierError } from '../errors.js';
-import { findDrift, findHandEdits, planOps, planWants, wantKey, type Drift, type SyncOp } from '../plan/plan-sync.js';
+import { findDrift, findHandEdits, planOps, planWants, wantKey, type Drift, type Have, type SyncOp } from '../plan/plan-sync.js';
 import type { Node, NodeRole } from '../registry/model.js';
 import type { Artifact } from '../render/model.js';
 import { readArtifact, readManifest } from '../store/read-revision.js';
@@ -65,6 +65,7 @@ export async function syncNodeOnce(
   mode: SyncMode,
   exchangeWith: NodeExchange,
   driftPolicy: DriftPolicy = 'heal',
+  cached = false,
 ): Promise<Omit<NodeSyncReport, 'durationMs' | 'attempts'>> {
   // plan inputs: the desired artifacts, and the last verified manifest for removals
   const revision = desired.revision ?? '';
@@ -78,12 +79,13 @@ export async function syncNodeOnce(
   // transport: one exchange (a cold exec or a round on a warm session); read-only modes never write
   let planned: SyncOp[] = [];
   let handEdits: Drift[] = [];
-  const exchange: ExchangeResult = await exchangeWith(node, mode === 'push' ? 'sync' : 'verify', wants, (haves) => {
+  const exchange: ExchangeResult = await exchangeWith(node, mode === 'push' ? 'sync' : 'verify', wants, decideOps, { cached });
+  function decideOps(haves: Have[]): SyncOp[] {
     planned = planOps(wants, haves, artifacts);
     handEdits = verifiedOids ? findHandEdits(wants, haves, verifiedOids) : [];
     if (mode !== 'push' || (driftPolicy === 'warn' && handEdits.length > 0)) return [];
     return planned;
-  });
+  }
 
   // verify: what the node holds now (haves, overlaid with the re-hash of every write)
   const found = new Map(exchange.haves.map((h) => [wantKey(h), h.oid]));
@@ -125,7 +127,16 @@ export async function syncNode(
   desired: DesiredState | (() => Promise<DesiredState>),
   mode: SyncMode,
   exchangeWith: NodeExchange,
-  options: { retries: number; retryDelay: number; drift?: DriftPolicy; revision?: string; random?: () => number; sleep?: (ms: number) => Promise<void> },
+  options: {
+    retries: number;
+    retryDelay: number;
+    drift?: DriftPolicy;
+    revision?: string;
+    random?: () => number;
+    sleep?: (ms: number) => Promise<void>;
+    /** A registry-change sync: a warm agent may answer haves from its serve cache. */
+    cached?: boolean;
+  },
 ): Promise<NodeSyncReport> {
   const started = performance.now();
   const random = options.random ?? Math.random;
@@ -133,7 +144,7 @@ export async function syncNode(
   for (let attempt = 1; ; attempt++) {
     try {
       const state = typeof desired === 'function' ? await desired() : desired;
-      const report = await syncNodeOnce(site, node, state, mode, exchangeWith, options.drift);
+      const report = await syncNodeOnce(site, node, state, mode, exchangeWith, options.drift, options.cached);
       return { ...report, attempts: attempt, durationMs: Math.round(performance.now() - started) };
     } catch (err) {
       const wrapped = isCourierError(err) ? err : new CourierError('AGENT_PROTOCOL', `unexpected failure: ${(err as Error).message}`, {}, { cause: err });

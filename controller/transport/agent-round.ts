@@ -56,9 +56,15 @@ export function createNonce(): string {
  * Run one round. `nonce` is the session's; `noise` allows login-shell output before the greeting
  * (the first round of a session only: later rounds expect the greeting at once).
  */
-export async function runRound(io: RoundIo, wants: readonly Want[], decide: DecideOps, options: { nonce: string; noise: boolean; afterEnd?: () => void }): Promise<RoundResult> {
+export async function runRound(
+  io: RoundIo,
+  wants: readonly Want[],
+  decide: DecideOps,
+  options: { nonce: string; noise: boolean; afterEnd?: () => void; cached?: boolean },
+): Promise<RoundResult> {
   const { lines } = io;
-  const head = [`courier ${PROTOCOL_VERSION} ${options.nonce}`, ...wants.map((w) => `want ${w.path} ${w.kind} ${w.oid}`), '?'].join('\n') + '\n';
+  // `cached`: a serve agent may answer haves from what it hashed or wrote itself (see the agent)
+  const head = [`courier ${PROTOCOL_VERSION} ${options.nonce}${options.cached ? ' cached' : ''}`, ...wants.map((w) => `want ${w.path} ${w.kind} ${w.oid}`), '?'].join('\n') + '\n';
   await write(io.stdin, head);
 
   const greeting = await readGreeting(io, options.nonce, options.noise);

@@ -10,8 +10,11 @@ import { runAgentExchange, type ExchangeResult } from './agent-session.js';
 import { openAgentChannel, type TransportOptions } from './open-agent-channel.js';
 import type { SessionPool } from './session-pool.js';
 
-/** One exchange: `verify` never writes (cold: the agent runs read-only; warm: no puts are sent). */
-export type NodeExchange = (node: Node, mode: 'sync' | 'verify', wants: readonly Want[], decide: DecideOps) => Promise<ExchangeResult>;
+/**
+ * One exchange: `verify` never writes (cold: the agent runs read-only; warm: no puts are sent).
+ * `cached` lets a warm agent answer haves from its serve cache (cold agents have none).
+ */
+export type NodeExchange = (node: Node, mode: 'sync' | 'verify', wants: readonly Want[], decide: DecideOps, options?: { cached?: boolean }) => Promise<ExchangeResult>;
 
 /** Cold exchanges: one connection and one exec per call. */
 export function coldExchange(agentScript: string, transport: TransportOptions, options: { removeLegacy: boolean }): NodeExchange {
@@ -25,6 +28,6 @@ export function coldExchange(agentScript: string, transport: TransportOptions, o
 /** Warm exchanges: a round on the node's session in `pool`. */
 export function warmExchange(pool: SessionPool): NodeExchange {
   // a verify round still asks the plan what it would send (the report names it), then sends nothing
-  return (node, mode, wants, decide) =>
-    pool.round(node.name, wants, mode === 'verify' ? (haves) => (decide(haves), []) : decide);
+  return (node, mode, wants, decide, options = {}) =>
+    pool.round(node.name, wants, mode === 'verify' ? (haves) => (decide(haves), []) : decide, { cached: mode !== 'verify' && options.cached === true });
 }

@@ -12,7 +12,7 @@ import type { Want } from '../plan/plan-sync.js';
 import type { Node } from '../registry/model.js';
 import type { DecideOps } from './agent-round.js';
 import type { ExchangeResult } from './agent-session.js';
-import type { WarmSession } from './warm-session.js';
+import type { RoundOptions, WarmSession } from './warm-session.js';
 
 /** What the pool tells its owner. */
 export interface SessionPoolEvents {
@@ -81,14 +81,14 @@ export class SessionPool {
   }
 
   /** Run one round on the node's session, waiting for a dial in flight. Rejects retryable when there is no session. */
-  async round(name: string, wants: readonly Want[], decide: DecideOps): Promise<ExchangeResult> {
+  async round(name: string, wants: readonly Want[], decide: DecideOps, options: RoundOptions = {}): Promise<ExchangeResult> {
     const entry = this.entries.get(name);
     if (!entry) throw new CourierError('CONNECTION_LOST', `${name}: no session (the node is not in the pool)`, { node: name }, { retryable: true });
     const session = entry.session?.isOpen() ? entry.session : await entry.dialing;
     if (!session?.isOpen()) {
       throw entry.lastError ?? new CourierError('CONNECTION_LOST', `${name}: no open session to the node; it is dialed again`, { node: name }, { retryable: true });
     }
-    return session.round(wants, decide);
+    return session.round(wants, decide, options);
   }
 
   /** Dial now every node without an open session (a reconcile, or the operator after fixing a host key). */

@@ -17,7 +17,7 @@ import { openAgentChannel, type TransportOptions } from './open-agent-channel.js
 /** One open agent session on a node. */
 export interface WarmSession {
   /** Run one round (queued behind a round in flight). Rejects retryable when the session died; it is then over. */
-  round(wants: readonly Want[], decide: DecideOps): Promise<ExchangeResult>;
+  round(wants: readonly Want[], decide: DecideOps, options?: RoundOptions): Promise<ExchangeResult>;
   /** True until the session ended. */
   isOpen(): boolean;
   /** True while a round is in flight or queued. */
@@ -28,6 +28,11 @@ export interface WarmSession {
   ended: Promise<CourierError | undefined>;
   /** Say goodbye and wait (at most `graceMs`) for the agent to exit; then cut the connection. */
   close(graceMs?: number): Promise<void>;
+}
+
+/** Per-round choices: `cached` lets the agent answer haves from its serve cache (registry changes, not drift checks). */
+export interface RoundOptions {
+  cached?: boolean;
 }
 
 /** How a warm session is opened: the transport, the agent's options, the bound on one round. */
@@ -97,12 +102,12 @@ export function createWarmSession(node: Node, channel: AgentChannel, roundTimeou
 
   let chain: Promise<unknown> = Promise.resolve();
 
-  async function runOne(wants: readonly Want[], decide: DecideOps): Promise<ExchangeResult> {
+  async function runOne(wants: readonly Want[], decide: DecideOps, options: RoundOptions): Promise<ExchangeResult> {
     if (!open) throw (await ended) ?? new CourierError('CONNECTION_LOST', `${node.name}: the agent session is closed`, { node: node.name }, { retryable: true });
     const first = rounds++ === 0;
     active = true;
     let timer: NodeJS.Timeout | undefined;
-    const round = runRound(io, wants, decide, { nonce, noise: first });
+    const round = runRound(io, wants, decide, { nonce, noise: first, cached: options.cached === true });
     const bounded =
       roundTimeout > 0
         ? Promise.race([
@@ -136,9 +141,9 @@ export function createWarmSession(node: Node, channel: AgentChannel, roundTimeou
   }
 
   return {
-    round(wants, decide) {
+    round(wants, decide, options = {}) {
       queued++;
-      const next = chain.then(() => runOne(wants, decide));
+      const next = chain.then(() => runOne(wants, decide, options));
       chain = next.catch(() => undefined).finally(() => queued--);
       return next;
     },

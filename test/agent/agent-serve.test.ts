@@ -4,7 +4,7 @@
  * ends the session; a protocol error ends it with nothing of that round written; an artifact
  * failure only fails its round.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -98,6 +98,27 @@ describe.each(SHELLS)('courier-agent serve under $name', (shell) => {
     expect((await session.agent.done).code).toBe(2);
     expect(readFileSync(join(root, 'srv/a'), 'utf8')).toBe(content);
     expect(listTree(root)).toEqual(['srv', 'srv/a']);
+  });
+
+  it(`answers a 'cached' round from what it wrote or hashed, as long as the target's mtime is not newer${shell.appletsOnly ? ' (busybox: no cache, its -nt sees whole seconds only)' : ''}`, async () => {
+    const session = serveSession(shell, root);
+    const content = 'managed\n';
+    const file = join(root, 'srv/f');
+    await session.round(frames([['/srv/f', 'file', blobOid(content)]], [put('/srv/f', 'file', content)]));
+    // same size, other bytes, and the mtime set back: only the cache can still say `content`
+    writeFileSync(file, 'MANAGED\n');
+    utimesSync(file, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    const cachedRound = Buffer.from(`courier 1 c1 cached\nwant /srv/f file ${blobOid(content)}\n?\nend\n`);
+    const cached = await session.round(cachedRound);
+    expect(cached[1]).toBe(`have /srv/f file ${blobOid(shell.appletsOnly ? 'MANAGED\n' : content)}`);
+    // a round without `cached` (drift checks, reconciles) always hashes what is on disk
+    const hashed = await session.round(frames([['/srv/f', 'file', blobOid(content)]]));
+    expect(hashed[1]).toBe(`have /srv/f file ${blobOid('MANAGED\n')}`);
+    // a modification with a current mtime is seen even in a cached round
+    writeFileSync(file, 'edited by hand\n');
+    expect((await session.round(cachedRound))[1]).toBe(`have /srv/f file ${blobOid('edited by hand\n')}`);
+    session.agent.child.stdin.end('bye\n');
+    expect((await session.agent.done).code).toBe(0);
   });
 
   it('keeps a hand edit between rounds visible: the next round reports what is on disk', async () => {
