@@ -1,6 +1,7 @@
 /**
- * vitest global setup: compile the controller once (`tsc -p tsconfig.build.json`, what `npm ci`'s
- * prepare step runs), so CLI tests exercise the built `dist/` binary as users run it.
+ * vitest global setup: compile the controller once (`tsc -p tsconfig.build.json` and the
+ * precompiled schema validator, what `npm ci`'s prepare step runs), so CLI tests exercise the built
+ * `dist/` binary as users run it.
  * Type errors don't stop the tests here: `npm run typecheck` reports them.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,4 +20,6 @@ export default function build(): void {
     const out = String((err as { stdout?: Buffer }).stdout ?? '');
     console.error(`[global-build] tsc reported type errors (dist/ was still written):\n${out.split('\n').slice(0, 10).join('\n')}`);
   }
+  // the precompiled Traefik schema validator, as `npm run build` makes it
+  execFileSync(process.execPath, [path.join(root, 'dist', 'controller', 'render', 'build-traefik-validator.js')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 }

@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { validateTraefikConfig } from './validate-traefik-config.js';
+import { packagePath } from '../package-root.js';
+import { AJV_OPTIONS, schemaDigest } from './build-traefik-validator.js';
+import { loadPrecompiled, TRAEFIK_SCHEMA_FILE, validateTraefikConfig } from './validate-traefik-config.js';
 
 const HEADER = '# Managed by courier: generated from the registry; local edits are overwritten.\n';
 
@@ -110,5 +114,33 @@ describe('validateTraefikConfig', () => {
     expect(error).toMatchObject({ code: 'RENDER_INVALID', data: { where: 'nodes/vps/traefik.yml', path } });
     expect((error as Error).message).toBe(`nodes/vps/traefik.yml: ${path}: ${(error as { data: { problem: string } }).data.problem}`);
     expect((error as { data: { problem: string } }).data.problem).toMatch(problem);
+  });
+});
+
+describe('the precompiled schema validator', () => {
+  const schemaText = readFileSync(packagePath(TRAEFIK_SCHEMA_FILE), 'utf8');
+  const precompiled = loadPrecompiled(schemaDigest(schemaText));
+  const compiled = new Ajv(AJV_OPTIONS).compile(JSON.parse(schemaText) as object);
+  const samples: unknown[] = [
+    { http: { routers: { a: { rule: 'Host(`a.example.com`)', service: 's', entryPoints: ['websecure'], tls: { certResolver: 'le' } } }, services: { s: { loadBalancer: { servers: [{ url: 'http://10.0.0.1:80' }] } } } } },
+    { http: { routers: { a: { rule: 'Host(`a`)', service: 's', priority: 'high' } } } },
+    { http: { services: { s: { loadBalancer: { servers: 'nope' } } } } },
+    { tcp: { routers: {} }, bogus: true },
+  ];
+
+  it('is built by the build step from this schema text and used instead of compiling', () => {
+    expect(precompiled).toBeTypeOf('function');
+  });
+
+  it('accepts and rejects exactly what the run-time compiled validator does, with the same errors', () => {
+    for (const sample of samples) {
+      expect(precompiled!(sample)).toBe(compiled(sample));
+      expect(precompiled!.errors ?? null).toEqual(compiled.errors ?? null);
+    }
+    expect(samples.map((s) => compiled(s))).toEqual([true, false, false, false]);
+  });
+
+  it('is not used when the schema changed since it was built', () => {
+    expect(loadPrecompiled(schemaDigest(`${schemaText} `))).toBeUndefined();
   });
 });

@@ -3,11 +3,13 @@
  * schema, and the cross-references the schema cannot express (a router's service and middlewares
  * must exist in the same file).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { CORE_SCHEMA, load as loadYaml, type YAMLException } from 'js-yaml';
 import { CourierError } from '../errors.js';
 import { packagePath } from '../package-root.js';
+import { AJV_OPTIONS, PRECOMPILED_VALIDATOR, schemaDigest } from './build-traefik-validator.js';
 
 /** The schema file, relative to courier's package root (SchemaStore's, see schemas/SOURCE.txt). */
 export const TRAEFIK_SCHEMA_FILE = 'schemas/traefik-v3-file-provider.json';
@@ -74,10 +76,18 @@ function checkReferences(config: TraefikConfig, where: string): void {
 
 function compileSchema(): ValidateFunction {
   if (validateSchema === undefined) {
-    const schema = JSON.parse(readFileSync(packagePath(TRAEFIK_SCHEMA_FILE), 'utf8')) as object;
-    validateSchema = new Ajv({ allErrors: true, strict: true }).compile(schema);
+    const text = readFileSync(packagePath(TRAEFIK_SCHEMA_FILE), 'utf8');
+    validateSchema = loadPrecompiled(schemaDigest(text)) ?? new Ajv(AJV_OPTIONS).compile(JSON.parse(text) as object);
   }
   return validateSchema;
+}
+
+/** The validator `npm run build` precompiled, when it was built from this very schema text. */
+export function loadPrecompiled(digest: string, file = packagePath(...PRECOMPILED_VALIDATOR)): ValidateFunction | undefined {
+  if (!existsSync(file)) return undefined;
+  const loaded = createRequire(import.meta.url)(file) as ValidateFunction & { default?: ValidateFunction; schemaDigest?: string };
+  const validate = loaded.default ?? loaded;
+  return loaded.schemaDigest === digest && typeof validate === 'function' ? validate : undefined;
 }
 
 /** The most specific error: the deepest instance path (a oneOf reports every branch; the real problem is deepest). */
