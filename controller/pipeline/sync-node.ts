@@ -11,6 +11,7 @@ import { readArtifact, readManifest } from '../store/read-revision.js';
 import { readNodeRef, setNodeRef } from '../store/node-refs.js';
 import { runAgentExchange, type ExchangeResult } from '../transport/agent-session.js';
 import { openAgentChannel, type TransportOptions } from '../transport/open-agent-channel.js';
+import { needsUpgrade, upgradeAgent } from '../transport/upgrade-agent.js';
 import type { Site } from './open-site.js';
 import type { SyncOutcome } from '../status/next-node-status.js';
 
@@ -86,6 +87,9 @@ export async function syncNodeOnce(
     if (mode !== 'push' || (driftPolicy === 'warn' && handEdits.length > 0)) return [];
     return planned;
   });
+
+  // a restricted node runs its installed agent: bring it to this controller's version
+  if (needsUpgrade(node, exchange.agentVersion, site.agentScript)) await upgradeAgent(node, site.agentScript, transport);
 
   // verify: what the node holds now (haves, overlaid with the re-hash of every write)
   const found = new Map(exchange.haves.map((h) => [wantKey(h), h.oid]));

@@ -6,7 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,12 +68,28 @@ interface NodeState {
   stderr: string;
 }
 
-/** Start `count` sshd nodes; `addresses` overrides the default 127.0.0.(i+2). */
-export async function startSshdFleet(count: number, options: { addresses?: string[] } = {}): Promise<SshdFleet> {
+/** Fleet options beyond the defaults (all additive). */
+export interface SshdFleetOptions {
+  /** Override the default 127.0.0.(i+2). */
+  addresses?: string[];
+  /** The login user registryNode() names (default: the current user). */
+  user?: string;
+  /** `PasswordAuthentication yes` (real users with a password, as a fresh VPS has). */
+  passwordAuth?: boolean;
+  /**
+   * Each user's own `~/.ssh/authorized_keys` (sshd's default) instead of a per-node file holding the
+   * fleet's client key; the fleet dirs become traversable (0755) so other users reach their roots.
+   */
+  defaultAuthorizedKeys?: boolean;
+}
+
+/** Start `count` sshd nodes. */
+export async function startSshdFleet(count: number, options: SshdFleetOptions = {}): Promise<SshdFleet> {
   // sshd refuses to start without its privilege separation directory.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const base = await mkdtemp(path.join(os.tmpdir(), 'courier-sshd-fleet-'));
-  const user = os.userInfo().username;
+  if (options.defaultAuthorizedKeys) await chmod(base, 0o755);
+  const user = options.user ?? os.userInfo().username;
   const clientKeyPath = path.join(base, 'client_ed25519');
   await keygen(clientKeyPath, 'courier-test-client');
   const clientPub = await readFile(`${clientKeyPath}.pub`, 'utf8');
@@ -128,7 +144,8 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
     for (let i = 0; i < count; i++) {
       const dir = path.join(base, `node-${i}`);
       const root = path.join(dir, 'root');
-      await mkdir(root, { recursive: true });
+      await mkdir(root, { recursive: true, mode: 0o755 });
+      if (options.defaultAuthorizedKeys) await chmod(dir, 0o755);
       const hostKeyPath = path.join(dir, 'ssh_host_ed25519_key');
       await keygen(hostKeyPath, `courier-test-node-${i}`);
       await writeFile(path.join(dir, 'authorized_keys'), clientPub, { mode: 0o600 });
@@ -159,7 +176,7 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
     let lastError: unknown;
     for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
       if (pickPort || state.node.port === 0) state.node.port = await freePort(state.node.address);
-      await writeFile(state.config, sshdConfig(state.node, withPenalties));
+      await writeFile(state.config, sshdConfig(state.node, withPenalties, options));
       try {
         await launch(state);
         return;
@@ -175,13 +192,13 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
   }
 }
 
-function sshdConfig(node: FleetNode, penalties: boolean): string {
+function sshdConfig(node: FleetNode, penalties: boolean, options: SshdFleetOptions = {}): string {
   return [
     `ListenAddress ${node.address}:${node.port}`,
     `HostKey ${node.hostKeyPath}`,
     `PidFile ${path.join(node.dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${path.join(node.dir, 'authorized_keys')}`,
-    'PasswordAuthentication no',
+    `AuthorizedKeysFile ${options.defaultAuthorizedKeys ? '.ssh/authorized_keys' : path.join(node.dir, 'authorized_keys')}`,
+    `PasswordAuthentication ${options.passwordAuth ? 'yes' : 'no'}`,
     'KbdInteractiveAuthentication no',
     'PubkeyAuthentication yes',
     'StrictModes no',
