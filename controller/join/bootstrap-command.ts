@@ -51,7 +51,7 @@ export function bootstrapCommand(input: BootstrapInput): string {
     'umask 077',
     'mkdir -p ~/.ssh ~/.courier',
     `printf %s ${shellQuote(bootstrapStub(input.agentOid))} >~/.courier/courier-agent`,
-    `printf %s ${shellQuote(input.targets)} >~/.courier/targets`,
+    `printf '%s\\n' ${input.targets.replace(/\n$/, '').split('\n').map(shellQuote).join(' ')} >~/.courier/targets`,
     `k="restrict,command=\\"/bin/sh ${agent} restricted\\" ${input.publicKey} ${ENTRY_COMMENT}"`,
     'a=~/.ssh/authorized_keys',
     '{ [ ! -s $a ]||[ -z "$(tail -c1 $a)" ]||echo >>$a;}',

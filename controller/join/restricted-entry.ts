@@ -67,7 +67,7 @@ export function sudoersDropIn(user: string, home: string): string {
   ].join('\n');
 }
 
-/** The drop-in's path for a user. */
+/** The drop-in's path for a user. It sorts late on purpose: in sudoers the last matching rule wins, and a user's own `ALL` rule (with password) must not override it. */
 export function sudoersPath(user: string): string {
-  return `/etc/sudoers.d/courier-${user}`;
+  return `/etc/sudoers.d/zz-courier-${user}`;
 }
