@@ -25,6 +25,8 @@ export interface JoinOptions {
   askPassword?: boolean;
   print?: boolean;
   yes?: boolean;
+  /** Commander's `--no-upgrade`: false when given. */
+  upgrade?: boolean;
 }
 
 /** `courier nodes join ROLE IP NAME USER [...]`. */
@@ -43,9 +45,10 @@ export async function nodesJoinCommand(ctx: CommandContext, role: string, ip: st
     if (opts.port) next.push('--port', String(port));
     if (opts.root) next.push('--root', opts.root);
     if (opts.publicIp) next.push('--public-ip', opts.publicIp);
+    if (opts.upgrade === false) next.push('--no-upgrade');
     const command = bootstrapCommand({
       publicKey: key.publicKey,
-      targets: targetsFile(targetPaths(role as NodeRole, site.settings), opts.root),
+      targets: targetsFile(targetPaths(role as NodeRole, site.settings), opts.root, opts.upgrade !== false),
       agentOid: scriptOid(site.agentScript),
       ip,
       port,
@@ -61,15 +64,15 @@ export async function nodesJoinCommand(ctx: CommandContext, role: string, ip: st
   if (password === undefined && !opts.fingerprint) {
     throw new CourierError('USAGE', 'without a password (--password-file F or --ask-password) the join goes over the key a `--print` command installed, and needs --fingerprint SHA256:... (the printed line has it)');
   }
-  const request: JoinRequest = { role: role as NodeRole, ip, name, user, port, sudo: opts.sudo === true, root: opts.root, fingerprint: opts.fingerprint, publicIp: opts.publicIp, password };
+  const request: JoinRequest = { role: role as NodeRole, ip, name, user, port, sudo: opts.sudo === true, root: opts.root, fingerprint: opts.fingerprint, publicIp: opts.publicIp, password, upgrades: opts.upgrade !== false };
   await joinNode(site, request, terminalIo(ctx, opts.yes === true));
   return 0;
 }
 
 /** `courier nodes restrict NAME`. */
-export async function nodesRestrictCommand(ctx: CommandContext, name: string): Promise<number> {
+export async function nodesRestrictCommand(ctx: CommandContext, name: string, opts: { upgrade?: boolean } = {}): Promise<number> {
   const site = await openSite(ctx.options.config, ctx.logger);
-  await restrictNode(site, name, terminalIo(ctx, false));
+  await restrictNode(site, name, terminalIo(ctx, false), { upgrades: opts.upgrade !== false });
   return 0;
 }
 
@@ -86,7 +89,7 @@ function terminalIo(ctx: CommandContext, yes: boolean): JoinIo {
     step: (text) => ctx.out(`- ${text}`),
     async confirmHostKey(key: HostKey) {
       ctx.out(`- the node presents the ${key.keyType} host key ${key.fingerprint}`);
-      if (yes) return false;
+      if (yes) throw new CourierError('USAGE', '--yes accepts a host key only together with --fingerprint');
       if (!process.stdin.isTTY) throw new CourierError('USAGE', `not a terminal: compare ${key.fingerprint} with the node (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub), then run again with --fingerprint ${key.fingerprint}`);
       const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
       const answer = await rl.question('Is this the node\'s key? Compare it on the node with `ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub`. [y/N] ');

@@ -144,6 +144,7 @@ nodes
   .option('--password-file <file>', "first access: the user's password, first line of FILE")
   .option('--ask-password', 'first access: ask for the password on the terminal')
   .option('--print', 'print a command to paste on the node instead (no password access)')
+  .option('--no-upgrade', 'the node refuses agent upgrades over the protocol (an upgrade is code the key would run)')
   .option('-y, --yes', 'no questions (only together with --fingerprint)')
   .action((role: string, ip: string, name: string, user: string, o: Record<string, string | boolean | undefined>, cmd: Command) =>
     runCommand(globals(cmd), async (ctx) => (await access()).nodesJoinCommand(ctx, role, ip, name, user, o)),
@@ -151,7 +152,8 @@ nodes
 nodes
   .command('restrict <name>')
   .description("replace a node's full-shell key entry by the restricted one (installs the agent; other entries unchanged)")
-  .action((name: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await access()).nodesRestrictCommand(ctx, name)));
+  .option('--no-upgrade', 'the node refuses agent upgrades over the protocol')
+  .action((name: string, o: { upgrade?: boolean }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await access()).nodesRestrictCommand(ctx, name, o)));
 
 const domains = program.command('domains').description('public domains (domains.json)');
 domains

@@ -32,6 +32,8 @@ export interface JoinRequest {
   publicIp?: string;
   /** First access by password; without it the join goes over the key a `--print` command installed. */
   password?: string;
+  /** False (`--no-upgrade`): the node refuses agent upgrades over the protocol. */
+  upgrades?: boolean;
 }
 
 /** An undo step: what it reverts, and how. */
@@ -135,7 +137,7 @@ async function installOverPassword(session: JoinSession, request: JoinRequest, k
   if (request.sudo && uid === '0') throw new CourierError('USAGE', `--sudo: ${request.user} is uid 0 already; leave --sudo out`);
 
   const entry = restrictedEntry(home, request.sudo, key.publicKey);
-  const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [entry, key.blob, targetsFile(paths, request.root)]), script);
+  const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [entry, key.blob, targetsFile(paths, request.root, request.upgrades !== false)]), script);
   const made = install.stdout.split('\n');
   undo.push({
     what: 'the agent, its targets and the restricted entry on the node (authorized_keys restored)',

@@ -35,7 +35,7 @@ async function openKeySession(site: Site, node: Node): Promise<JoinSession> {
 }
 
 /** Restrict an existing node's key; undone (authorized_keys restored over the still-open session) when the proof fails. */
-export async function restrictNode(site: Site, name: string, io: JoinIo): Promise<void> {
+export async function restrictNode(site: Site, name: string, io: JoinIo, options: { upgrades?: boolean } = {}): Promise<void> {
   const node = await findSshNode(site, name);
   if (node.restricted) throw new CourierError('USAGE', `${name} is restricted already`, { node: name });
   const key = await readControlPlaneKey(site.config);
@@ -50,7 +50,7 @@ export async function restrictNode(site: Site, name: string, io: JoinIo): Promis
     const home = probe.stdout.split('\n')[0] ?? '';
     if (probe.code !== 0 || home === '') throw new CourierError('JOIN_FAILED', `${name}: cannot read the user's home directory: ${probe.stderr.trim()}`, { node: name });
 
-    const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [restrictedEntry(home, node.sudo, key.publicKey), key.blob, targetsFile(paths, node.root)]), site.agentScript);
+    const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [restrictedEntry(home, node.sudo, key.publicKey), key.blob, targetsFile(paths, node.root, options.upgrades !== false)]), site.agentScript);
     const made = install.stdout.split('\n');
     undo.push({ what: 'authorized_keys and ~/.courier on the node', run: () => session.exec(scriptCommand(UNDO_SCRIPT, [made.includes('made-agent-dir') ? 'yes' : 'no', 'no'])) });
     if (install.code !== 0 || !made.includes('installed')) throw new CourierError('JOIN_FAILED', `${name}: installing the agent failed: ${install.stderr.trim() || `exit ${install.code}`}`, { node: name, step: 'install' });

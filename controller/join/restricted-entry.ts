@@ -46,11 +46,12 @@ export function targetPaths(role: NodeRole, settings: RenderSettings): string[] 
   return paths;
 }
 
-/** The targets file beside the installed agent: `root PREFIX` (when the node has one) and `allow PATH` lines. */
-export function targetsFile(paths: readonly string[], root: string | undefined): string {
+/** The targets file beside the installed agent: `root PREFIX` (when the node has one), `allow PATH` lines, and `upgrade no` when upgrades are off. */
+export function targetsFile(paths: readonly string[], root: string | undefined, upgrades = true): string {
   const lines = ['# courier: the only files the control-plane key may write on this node (fixed at join)'];
   if (root) lines.push(`root ${root}`);
   for (const p of paths) lines.push(`allow ${p}`);
+  if (!upgrades) lines.push('upgrade no');
   return `${lines.join('\n')}\n`;
 }
 

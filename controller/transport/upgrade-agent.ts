@@ -26,12 +26,22 @@ export function needsUpgrade(node: Node, reportedVersion: string, script: string
   return node.restricted === true && node.transport === 'ssh' && reportedVersion !== agentVersionOf(script);
 }
 
-/** Replace the installed agent on a restricted node with `script`; AGENT_UPGRADE_FAILED when the node refuses it. */
-export async function upgradeAgent(node: Node, script: string, options: SshChannelOptions): Promise<void> {
+/**
+ * Replace the installed agent on a restricted node with `script`; AGENT_UPGRADE_FAILED when the
+ * node refuses it. A node joined with --no-upgrade keeps its agent: that refusal is not an error
+ * (the old agent speaks the same protocol), and `false` says nothing changed.
+ */
+export async function upgradeAgent(node: Node, script: string, options: SshChannelOptions): Promise<boolean> {
   const bytes = Buffer.from(script, 'utf8');
   const oid = scriptOid(script);
   const channel = await openSshChannel(node, `courier-agent upgrade ${oid} ${bytes.length}`, options);
-  await sendUpgrade(channel, bytes, oid, node.name);
+  try {
+    await sendUpgrade(channel, bytes, oid, node.name);
+    return true;
+  } catch (err) {
+    if (isCourierError(err, 'AGENT_UPGRADE_FAILED') && err.data.off === true) return false;
+    throw err;
+  }
 }
 
 /** Drive one upgrade exec on an open channel (the join uses its own sessions): write, read, judge. */
@@ -51,5 +61,5 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
   const lines = stdout.split('\n').filter((l) => l !== '');
   if (code === 0 && lines.includes(`upgraded ${oid}`)) return;
   const why = lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`);
-  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid });
+  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: why.startsWith('UPGRADE_OFF') });
 }
