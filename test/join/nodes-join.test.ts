@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chown, existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { createTestUser, type TestUser } from '../support/test-user.js';
 import { runCourier, CLI_TEST_TIMEOUT } from '../integration/run-courier.js';
+import { startDaemonProcess } from '../daemon/daemon-site.js';
 import { AGENT_SCRIPT, blobOid, frames, put } from '../agent/run-agent.js';
 import { createJoinSite, fingerprintOf, HOSTS_PATH, runProcess, sshArgs, sshWithKey, TRAEFIK_PATH, type JoinSite } from './join-support.js';
 
@@ -26,6 +27,7 @@ let fleet: SshdFleet;
 let site: JoinSite;
 const users: TestUser[] = [];
 let passwordFile: string;
+let prPasswordFile: string;
 
 const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 const registry = async () => JSON.parse(await readFile(path.join(site.registryDir, 'registry.json'), 'utf8')) as Record<string, Record<string, unknown>[]>;
@@ -39,6 +41,8 @@ beforeAll(async () => {
   site = await createJoinSite(fleet);
   passwordFile = path.join(site.dir, 'password');
   await writeFile(passwordFile, `${user(PW).password}\n`, { mode: 0o600 });
+  prPasswordFile = path.join(site.dir, 'password-pr');
+  await writeFile(prPasswordFile, `${user(PR).password}\n`, { mode: 0o600 });
   // the node user may use sudo with its password, as on a fresh VPS
   await writeFile(`/etc/sudoers.d/courier-test-${user(PW).name}`, `${user(PW).name} ALL=(ALL) ALL\n`, { mode: 0o440 });
 });
@@ -183,6 +187,46 @@ describe('courier nodes join', () => {
     expect(sha(readFileSync(installed))).toBe(sha(AGENT_SCRIPT));
   }, CLI_TEST_TIMEOUT);
 
+  it('without a terminal, an unpinned host key is shown but not accepted, and nothing is installed', async () => {
+    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile]);
+    expect(result.code).toBe(2);
+    const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);
+    expect(result.stdout).toContain(`host key ${fingerprint}`);
+    expect(result.stderr).toContain(`--fingerprint ${fingerprint}`);
+    expect(existsSync(path.join(user(PR).home, '.ssh'))).toBe(false);
+  }, CLI_TEST_TIMEOUT);
+
+  it('a failed step undoes the steps before it: --sudo without sudo rights', async () => {
+    const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);
+    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--root', node(PR).root, '--sudo', '--password-file', prPasswordFile, '--fingerprint', fingerprint]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('JOIN_FAILED');
+    expect(result.stderr).toContain('sudoers drop-in was not installed');
+    expect(result.stdout).toContain('undone: the agent, its targets and the restricted entry');
+    expect(result.stdout + result.stderr).not.toContain(user(PR).password);
+    expect(existsSync(path.join(user(PR).home, '.ssh'))).toBe(false);
+    expect(existsSync(path.join(user(PR).home, '.courier'))).toBe(false);
+    expect(existsSync(`/etc/sudoers.d/zz-courier-${user(PR).name}`)).toBe(false);
+    expect((await registry()).worker_nodes!.some((n) => n.name === 'pr-node')).toBe(false);
+  }, CLI_TEST_TIMEOUT);
+
+  it('a failed first push undoes everything: node files, known_hosts line, registry entry', async () => {
+    const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);
+    const unwritable = path.join(node(PR).dir, 'root-owned');
+    await mkdir(unwritable, { mode: 0o755 });
+    const knownBefore = await readFile(site.knownHostsFile, 'utf8');
+    const registryBefore = await readFile(path.join(site.registryDir, 'registry.json'), 'utf8');
+    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--root', unwritable, '--password-file', prPasswordFile, '--fingerprint', fingerprint]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/JOIN_FAILED: pr-node: the first push did not converge \(failed: AGENT_FAILED .*WRITE_FAILED/);
+    expect(result.stdout).toContain('undone: node pr-node in the node registry');
+    expect(result.stdout).toContain('undone: the host key line');
+    expect(await readFile(site.knownHostsFile, 'utf8')).toBe(knownBefore);
+    expect(JSON.parse(await readFile(path.join(site.registryDir, 'registry.json'), 'utf8'))).toMatchObject({ worker_nodes: JSON.parse(registryBefore).worker_nodes });
+    expect(existsSync(path.join(user(PR).home, '.ssh'))).toBe(false);
+    expect(existsSync(path.join(user(PR).home, '.courier'))).toBe(false);
+  }, CLI_TEST_TIMEOUT);
+
   it('--print gives one short sh command; run as the node user, then the printed join line finishes on the control plane', async () => {
     const printed = await runCourier(site.configFile, ['nodes', 'join', 'vps', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--root', node(PR).root, '--public-ip', '203.0.113.7', '--print']);
     expect(printed.code).toBe(0);
@@ -255,6 +299,25 @@ describe('courier nodes restrict and remove --revoke', () => {
     await expectRestricted(RS, HOSTS_PATH);
     expect((await push('rs-node')).report).toMatchObject({ status: 'converged' });
     expect((await runCourier(site.configFile, ['nodes', 'list'])).stdout).toMatch(/rs-node .* yes/);
+  }, CLI_TEST_TIMEOUT);
+
+  it('the daemon converges the restricted nodes and pushes an edit to them (cold sessions)', async () => {
+    const daemon = await startDaemonProcess(site.configFile);
+    try {
+      await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
+      const names = ['pw-node', 'pr-node', 'rs-node'];
+      expect((await daemon.status()).nodes.filter((n) => names.includes(n.node)).map((n) => n.status)).toEqual(['active', 'active', 'active']);
+      const services = JSON.parse(await readFile(path.join(site.registryDir, 'services.json'), 'utf8')) as Record<string, unknown>;
+      const tmp = path.join(site.registryDir, '.services.json.tmp');
+      await writeFile(tmp, JSON.stringify({ ...services, wiki: { subdomain: 'wiki', ip: '100.64.0.12', port: 80, public: true } }, null, 2));
+      await rename(tmp, path.join(site.registryDir, 'services.json'));
+      await expect.poll(() => readFileSync(path.join(node(RS).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
+      await expect.poll(() => readFileSync(path.join(node(PW).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
+      await expect.poll(() => readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.example.com');
+      await expect.poll(async () => (await daemon.status()).nodes.filter((n) => names.includes(n.node)).every((n) => n.status === 'active' && n.current), { timeout: 60_000, interval: 200 }).toBe(true);
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
   }, CLI_TEST_TIMEOUT);
 
   it('remove --revoke takes the entry off the node, the known_hosts line and the registry entry', async () => {
