@@ -17,7 +17,7 @@ import { INSTALL_SCRIPT, PROBE_SCRIPT, REMOVE_SUDOERS_SCRIPT, SUDOERS_SCRIPT, UN
 import { openJoinSession, type JoinSession } from './open-join-session.js';
 import { removeKnownHost } from './remove-known-host.js';
 import { restrictedEntry, sudoersDropIn, sudoersPath, targetPaths, targetsFile } from './restricted-entry.js';
-import { addNodeToRegistry, firstPush, loadNodes, removeNodeFromRegistry, removeVpsFromRegistry, proveRestricted, type JoinIo } from './join-steps.js';
+import { addNodeToRegistry, checkNodeRegistration, firstPush, loadNodes, removeNodeFromRegistry, removeVpsFromRegistry, proveRestricted, type JoinIo } from './join-steps.js';
 
 /** What `courier nodes join` was asked. */
 export interface JoinRequest {
@@ -55,6 +55,7 @@ export async function joinNode(site: Site, request: JoinRequest, io: JoinIo): Pr
     }
     if (request.sudo && request.user === 'root') throw new CourierError('USAGE', '--sudo: the user is root already; leave --sudo out');
     if (request.sudo && request.password === undefined) throw new CourierError('USAGE', '--sudo needs the first access by password (--password-file or --ask-password): the drop-in is written with the user\'s sudo rights');
+    await checkNodeRegistration(site, request);
     const key = await readControlPlaneKey(config);
     const paths = targetPaths(request.role, site.settings);
     const known = await readKnownHosts(config.ssh.knownHosts);

@@ -12,7 +12,7 @@ import { renderRevision } from '../pipeline/render-revision.js';
 import { syncNodes } from '../pipeline/sync-nodes.js';
 import { withStateLock } from '../status/state-lock.js';
 import type { HostKey } from '../transport/ssh-transport.js';
-import { editRegistry } from '../registry-edit/edit-registry.js';
+import { editRegistry, type RegistryDocumentStore } from '../registry-edit/edit-registry.js';
 import { openDocumentStore } from '../registry-edit/open-document-store.js';
 import { addNode, markNodeRestricted, removeNode } from '../registry-edit/edit-nodes.js';
 import { addVps, removeVps } from '../registry-edit/edit-domains.js';
@@ -31,9 +31,10 @@ export async function loadNodes(site: Site): Promise<Node[]> {
   return parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain }).nodes;
 }
 
-/** One registry edit through the registry-edit stage (validated before it is written). */
-async function edit(site: Site, document: DocumentName, plan: (current: unknown, context: EditContext) => DocumentChange): Promise<DocumentChange> {
-  const store = await openDocumentStore(site.config);
+/** One registry edit through the registry-edit stage (validated before it is written); `dryRun` validates and writes nothing. */
+async function edit(site: Site, document: DocumentName, plan: (current: unknown, context: EditContext) => DocumentChange, dryRun = false): Promise<DocumentChange> {
+  const real = await openDocumentStore(site.config);
+  const store: RegistryDocumentStore = dryRun ? { read: (d) => real.read(d), write: async () => 'written' } : real;
   const now = new Date();
   const actor = `${safeUser()}@${os.hostname()}`;
   return editRegistry(store, { document, plan: (current, origin) => plan(current, { now, actor, origin }) }, { publicDomain: site.config.traefik.publicDomain });
@@ -47,16 +48,34 @@ function safeUser(): string {
   }
 }
 
+/** What a join registers. */
+export interface NodeRegistration {
+  role: NodeRole;
+  ip: string;
+  name: string;
+  user: string;
+  port: number;
+  sudo: boolean;
+  root?: string;
+  publicIp?: string;
+}
+
+/** Check, before anything is installed, that the registry edits of a join would validate (the source must be editable too). */
+export async function checkNodeRegistration(site: Site, request: NodeRegistration): Promise<void> {
+  if (request.role === 'vps' && request.publicIp) await edit(site, 'domains.json', (c, ctx) => addVps(c, { tailscaleIp: request.ip, publicIp: request.publicIp! }, ctx), true);
+  await edit(site, 'registry.json', (c, ctx) => addNode(c, registrationInput(request), ctx), true);
+}
+
+function registrationInput(request: NodeRegistration) {
+  return { role: request.role, ip: request.ip, name: request.name, sshUser: request.user, sshPort: request.port === 22 ? undefined : request.port, sudo: request.sudo, root: request.root, restricted: true };
+}
+
 /** Register the joined node (`restricted: true`) and, for a VPS with a public IP, its edge in domains.json. */
-export async function addNodeToRegistry(
-  site: Site,
-  request: { role: NodeRole; ip: string; name: string; user: string; port: number; sudo: boolean; root?: string; publicIp?: string },
-): Promise<{ node: DocumentChange; vps?: DocumentChange }> {
+export async function addNodeToRegistry(site: Site, request: NodeRegistration): Promise<{ node: DocumentChange; vps?: DocumentChange }> {
   // domains.json first: routing may name the edge only once it exists, and a VPS node needs no edge to validate
   const vps = request.role === 'vps' && request.publicIp ? await edit(site, 'domains.json', (c, ctx) => addVps(c, { tailscaleIp: request.ip, publicIp: request.publicIp! }, ctx)) : undefined;
   try {
-    const input = { role: request.role, ip: request.ip, name: request.name, sshUser: request.user, sshPort: request.port === 22 ? undefined : request.port, sudo: request.sudo, root: request.root, restricted: true };
-    const node = await edit(site, 'registry.json', (c, ctx) => addNode(c, input, ctx));
+    const node = await edit(site, 'registry.json', (c, ctx) => addNode(c, registrationInput(request), ctx));
     return { node, vps };
   } catch (err) {
     if (vps?.action === 'added') await removeVpsFromRegistry(site, request.ip);

@@ -86,6 +86,10 @@ export async function syncNodeOnce(
     handEdits = verifiedOids ? findHandEdits(wants, haves, verifiedOids) : [];
     if (mode !== 'push' || (driftPolicy === 'warn' && handEdits.length > 0)) return [];
     return planned;
+  }).catch(async (err: unknown) => {
+    // an installed agent too old for this controller's protocol cannot report its version: upgrade it anyway (oid-checked, idempotent) so the next attempt speaks the protocol
+    if (node.restricted && isCourierError(err, 'AGENT_PROTOCOL')) await upgradeAgent(node, site.agentScript, transport).catch(() => undefined);
+    throw err;
   });
 
   // a restricted node runs its installed agent: bring it to this controller's version

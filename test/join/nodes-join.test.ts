@@ -187,6 +187,24 @@ describe('courier nodes join', () => {
     expect(sha(readFileSync(installed))).toBe(sha(AGENT_SCRIPT));
   }, CLI_TEST_TIMEOUT);
 
+  it('an installed agent too old for the protocol is upgraded after the failed exchange; the next push converges', async () => {
+    const installed = path.join(user(PW).home, '.courier', 'courier-agent');
+    await writeFile(installed, AGENT_SCRIPT.replace(/^PROTOCOL=1$/m, 'PROTOCOL=0').replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.1.0'));
+    const first = await push('pw-node');
+    expect(first.report).toMatchObject({ status: 'failed', error: { code: 'AGENT_PROTOCOL' } });
+    expect(sha(readFileSync(installed))).toBe(sha(AGENT_SCRIPT));
+    expect((await push('pw-node')).report).toMatchObject({ status: 'converged' });
+  }, CLI_TEST_TIMEOUT);
+
+  it('a registry entry that would not validate is refused before anything is installed', async () => {
+    const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);
+    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'Bad_Name', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile, '--fingerprint', fingerprint]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('REGISTRY_INVALID');
+    expect(result.stdout).toBe('');
+    expect(existsSync(path.join(user(PR).home, '.ssh'))).toBe(false);
+  }, CLI_TEST_TIMEOUT);
+
   it('without a terminal, an unpinned host key is shown but not accepted, and nothing is installed', async () => {
     const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile]);
     expect(result.code).toBe(2);
