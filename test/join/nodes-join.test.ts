@@ -22,6 +22,7 @@ const chownAsync = promisify(chown);
 const PW = 0; // joined by password, with --sudo
 const PR = 1; // joined with --print, then the fingerprint (a VPS)
 const RS = 2; // an existing full-shell node, restricted
+const SU = 3; // an existing full-shell node with password-less sudo (MyNodeOne's sudo: true), restricted
 
 let fleet: SshdFleet;
 let site: JoinSite;
@@ -35,8 +36,9 @@ const user = (i: number) => users[i]!;
 const node = (i: number) => fleet.nodes[i]!;
 
 beforeAll(async () => {
-  users.push(await createTestUser('courier-join-pw', 'pw-Secret-41'), await createTestUser('courier-join-pr', 'pr-Secret-42'), await createTestUser('courier-join-rs', 'rs-Secret-43'));
-  fleet = await startSshdFleet(3, { passwordAuth: true, defaultAuthorizedKeys: true });
+  users.push(await createTestUser('courier-join-pw', 'pw-Secret-41'), await createTestUser('courier-join-pr', 'pr-Secret-42'), await createTestUser('courier-join-rs', 'rs-Secret-43'), await createTestUser('courier-join-su', 'su-Secret-44'));
+  fleet = await startSshdFleet(4, { passwordAuth: true, defaultAuthorizedKeys: true });
+  // the sudo node's root stays root's: only the agent run through sudo can write there
   for (let i = 0; i < 3; i++) await chownAsync(node(i).root, user(i).uid, user(i).gid);
   site = await createJoinSite(fleet);
   passwordFile = path.join(site.dir, 'password');
@@ -45,6 +47,7 @@ beforeAll(async () => {
   await writeFile(prPasswordFile, `${user(PR).password}\n`, { mode: 0o600 });
   // the node user may use sudo with its password, as on a fresh VPS
   await writeFile(`/etc/sudoers.d/courier-test-${user(PW).name}`, `${user(PW).name} ALL=(ALL) ALL\n`, { mode: 0o440 });
+  await writeFile(`/etc/sudoers.d/courier-test-${user(SU).name}`, `${user(SU).name} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
 });
 
 afterAll(async () => {
@@ -319,18 +322,43 @@ describe('courier nodes restrict and remove --revoke', () => {
     expect((await runCourier(site.configFile, ['nodes', 'list'])).stdout).toMatch(/rs-node .* yes/);
   }, CLI_TEST_TIMEOUT);
 
+  it('restricts a sudo node: the drop-in is written with its sudo -n, checked by visudo, and the agent still runs as root', async () => {
+    const u = user(SU);
+    const cp = readFileSync(`${fleet.clientKeyPath}.pub`, 'utf8').trim();
+    await mkdir(path.join(u.home, '.ssh'), { mode: 0o700 });
+    await writeFile(path.join(u.home, '.ssh', 'authorized_keys'), `${cp}\n`, { mode: 0o600 });
+    await runProcess('chown', ['-R', `${u.uid}:${u.gid}`, path.join(u.home, '.ssh')]);
+    await writeFile(site.knownHostsFile, (await readFile(site.knownHostsFile, 'utf8')) + `${fleet.knownHostsLine(SU)}\n`);
+    expect((await runCourier(site.configFile, ['nodes', 'add', 'worker', node(SU).address, 'su-node', u.name, '--port', String(node(SU).port), '--root', node(SU).root, '--sudo'])).code).toBe(0);
+    expect((await push('su-node')).report).toMatchObject({ status: 'converged' });
+
+    const result = await runCourier(site.configFile, ['nodes', 'restrict', 'su-node']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const dropIn = `/etc/sudoers.d/zz-courier-${u.name}`;
+    expect((await runProcess('visudo', ['-c', '-f', dropIn])).code).toBe(0);
+    expect(readFileSync(path.join(u.home, '.ssh', 'authorized_keys'), 'utf8')).toMatch(/^restrict,command="sudo -n \/bin\/sh /);
+    await expectRestricted(SU, HOSTS_PATH);
+    // a change reaches the root-owned target through the restricted sudo command
+    const services = JSON.parse(await readFile(path.join(site.registryDir, 'services.json'), 'utf8')) as Record<string, unknown>;
+    await writeFile(path.join(site.registryDir, 'services.json'), JSON.stringify({ ...services, notes: { subdomain: 'notes', ip: '100.64.0.13', port: 80, public: false } }, null, 2));
+    expect((await push('su-node')).report).toMatchObject({ status: 'converged' });
+    expect(readFileSync(path.join(node(SU).root, HOSTS_PATH), 'utf8')).toContain('notes.mycloud.local');
+  }, CLI_TEST_TIMEOUT);
+
   it('the daemon converges the restricted nodes and pushes an edit to them (cold sessions)', async () => {
     const daemon = await startDaemonProcess(site.configFile);
     try {
       await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
-      const names = ['pw-node', 'pr-node', 'rs-node'];
-      expect((await daemon.status()).nodes.filter((n) => names.includes(n.node)).map((n) => n.status)).toEqual(['active', 'active', 'active']);
+      const names = ['pw-node', 'pr-node', 'rs-node', 'su-node'];
+      expect((await daemon.status()).nodes.filter((n) => names.includes(n.node)).map((n) => n.status)).toEqual(['active', 'active', 'active', 'active']);
       const services = JSON.parse(await readFile(path.join(site.registryDir, 'services.json'), 'utf8')) as Record<string, unknown>;
       const tmp = path.join(site.registryDir, '.services.json.tmp');
       await writeFile(tmp, JSON.stringify({ ...services, wiki: { subdomain: 'wiki', ip: '100.64.0.12', port: 80, public: true } }, null, 2));
       await rename(tmp, path.join(site.registryDir, 'services.json'));
       await expect.poll(() => readFileSync(path.join(node(RS).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
       await expect.poll(() => readFileSync(path.join(node(PW).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
+      await expect.poll(() => readFileSync(path.join(node(SU).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
       await expect.poll(() => readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.example.com');
       await expect.poll(async () => (await daemon.status()).nodes.filter((n) => names.includes(n.node)).every((n) => n.status === 'active' && n.current), { timeout: 60_000, interval: 200 }).toBe(true);
     } finally {
