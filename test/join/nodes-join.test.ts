@@ -217,6 +217,17 @@ describe('courier nodes join', () => {
     expect(existsSync(path.join(user(PR).home, '.ssh'))).toBe(false);
   }, CLI_TEST_TIMEOUT);
 
+  it('on a terminal, an unpinned host key is shown and asked about; "n" installs nothing', async () => {
+    const cli = ['dist/controller/cli/main.js', '--config', site.configFile, 'nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile];
+    // script(1) gives the CLI a pseudo-terminal; the answer waits in its input buffer
+    const result = await runProcess('script', ['-qec', [process.execPath, ...cli].join(' '), '/dev/null'], 'n\n');
+    const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);
+    expect(result.stdout).toContain(`host key ${fingerprint}`);
+    expect(result.stdout).toContain("Is this the node's key?");
+    expect(result.stdout).toContain('not confirmed: nothing was sent or installed');
+    expect(existsSync(path.join(user(PR).home, '.ssh'))).toBe(false);
+  }, CLI_TEST_TIMEOUT);
+
   it('a failed step undoes the steps before it: --sudo without sudo rights', async () => {
     const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);
     const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--root', node(PR).root, '--sudo', '--password-file', prPasswordFile, '--fingerprint', fingerprint]);
