@@ -111,6 +111,8 @@ export async function joinNode(site: Site, request: JoinRequest, io: JoinIo): Pr
         io.step(`could not undo ${step.what}: ${(undoErr as Error).message}`);
       }
     }
+    // the admin pasted the key entry; the join cannot take it back over a key that only syncs
+    if (request.password === undefined) io.step('left on the node: the restricted key entry the pasted command wrote (run the join again, or delete its line from ~/.ssh/authorized_keys there)');
     if (isCourierError(err)) throw err;
     throw new CourierError('JOIN_FAILED', `joining ${request.name} failed: ${(err as Error).message}`, { node: request.name }, { cause: err });
   } finally {
