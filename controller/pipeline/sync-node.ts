@@ -11,7 +11,7 @@ import { readArtifact, readManifest } from '../store/read-revision.js';
 import { readNodeRef, setNodeRef } from '../store/node-refs.js';
 import { runAgentExchange, type ExchangeResult } from '../transport/agent-session.js';
 import { openAgentChannel, type TransportOptions } from '../transport/open-agent-channel.js';
-import { needsUpgrade, upgradeAgent } from '../transport/upgrade-agent.js';
+import { upgradeAfterProtocolError, upgradeIfBehind } from '../transport/upgrade-agent.js';
 import type { Site } from './open-site.js';
 import type { SyncOutcome } from '../status/next-node-status.js';
 
@@ -87,13 +87,11 @@ export async function syncNodeOnce(
     if (mode !== 'push' || (driftPolicy === 'warn' && handEdits.length > 0)) return [];
     return planned;
   }).catch(async (err: unknown) => {
-    // an installed agent too old for this controller's protocol cannot report its version: upgrade it anyway (oid-checked, idempotent) so the next attempt speaks the protocol
-    if (node.restricted && isCourierError(err, 'AGENT_PROTOCOL')) await upgradeAgent(node, site.agentScript, transport).catch(() => undefined);
+    await upgradeAfterProtocolError(node, err, site.agentScript, transport);
     throw err;
   });
-
   // a restricted node runs its installed agent: bring it to this controller's version
-  if (needsUpgrade(node, exchange.agentVersion, site.agentScript)) await upgradeAgent(node, site.agentScript, transport);
+  await upgradeIfBehind(node, exchange.agentVersion, site.agentScript, transport);
 
   // verify: what the node holds now (haves, overlaid with the re-hash of every write)
   const found = new Map(exchange.haves.map((h) => [wantKey(h), h.oid]));

@@ -63,3 +63,18 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
   const why = lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`);
   throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: why.startsWith('UPGRADE_OFF') });
 }
+
+/** After an exchange: upgrade a restricted node's installed agent when it reported another version than `script`'s. */
+export async function upgradeIfBehind(node: Node, reportedVersion: string, script: string, options: SshChannelOptions): Promise<void> {
+  if (needsUpgrade(node, reportedVersion, script)) await upgradeAgent(node, script, options);
+}
+
+/**
+ * After a failed exchange: an installed agent too old for this controller's protocol cannot even
+ * report its version, so a restricted node that failed with AGENT_PROTOCOL gets the upgrade anyway
+ * (oid-checked, idempotent); the next attempt then speaks the protocol. Its own failure is
+ * dropped: the caller rethrows the exchange's error, which is what the operator needs to see.
+ */
+export async function upgradeAfterProtocolError(node: Node, err: unknown, script: string, options: SshChannelOptions): Promise<void> {
+  if (node.restricted === true && node.transport === 'ssh' && isCourierError(err, 'AGENT_PROTOCOL')) await upgradeAgent(node, script, options).catch(() => undefined);
+}
