@@ -108,6 +108,16 @@ export const ERROR_CODES = {
     retryable: false,
     fix: 'Another courier process holds the state directory lock (named in the message); wait for it or stop it. A lock left by a dead process is taken over automatically.',
   },
+  AGENT_UPGRADE_FAILED: {
+    exit: 1,
+    retryable: false,
+    fix: "The restricted node refused the new agent (the message says why: wrong oid, not a sh script, no write access beside ~/.courier/courier-agent); the old agent stays in place and keeps working. Fix the node's ~/.courier directory, or re-join it.",
+  },
+  JOIN_FAILED: {
+    exit: 1,
+    retryable: false,
+    fix: '`courier nodes join`, `restrict` or `remove --revoke` stopped at the named step and undid what it had installed; fix the cause the message names (sudo rights, visudo, a home directory with unusual characters, a full disk) and run it again.',
+  },
   USAGE: {
     exit: 2,
     retryable: false,

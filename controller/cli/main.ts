@@ -10,6 +10,7 @@ const sync = () => import('./sync-commands.js');
 const site = () => import('./site-commands.js');
 const daemon = () => import('./daemon-commands.js');
 const edit = () => import('./registry-commands.js');
+const access = () => import('./join-commands.js');
 
 const program = new Command('courier')
   .description('Keep cluster nodes converged on the control plane registries: render, commit, push over SSH, verify by hash.')
@@ -123,8 +124,36 @@ nodes
 nodes
   .command('remove <name>')
   .description('remove a node from the node registry')
+  .option('--revoke', "also remove the control plane's restricted key from the node and its known_hosts line")
   .addOption(json())
-  .action((name: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).nodesRemoveCommand(ctx, name)));
+  .action((name: string, o: { revoke?: boolean }, cmd: Command) =>
+    runCommand(globals(cmd), async (ctx) => (o.revoke ? (await access()).nodesRevokeCommand(ctx, name) : (await edit()).nodesRemoveCommand(ctx, name))),
+  );
+nodes
+  .command('join')
+  .description('add a node from the control plane: install the agent and a restricted key over its first access (password, or a printed command), register it, push')
+  .addArgument(new Argument('<role>', 'laptop, vps or worker').choices(['laptop', 'vps', 'worker']))
+  .argument('<ip>', 'address courier connects to (for a VPS: the tailscale IP routing names)')
+  .argument('<name>', 'node name')
+  .argument('<user>', 'SSH user on the node')
+  .option('--port <port>', 'SSH port (default 22)')
+  .option('--sudo', "run the agent as root through a sudoers drop-in (written with the user's sudo rights, checked by visudo)")
+  .option('--root <path>', 'prefix for every path the agent writes (fixed on the node)')
+  .option('--fingerprint <sha256>', 'the host key fingerprint to pin (SHA256:...)')
+  .option('--public-ip <ip>', "a VPS's public IP: also registers its edge in domains.json")
+  .option('--password-file <file>', "first access: the user's password, first line of FILE")
+  .option('--ask-password', 'first access: ask for the password on the terminal')
+  .option('--print', 'print a command to paste on the node instead (no password access)')
+  .option('--no-upgrade', 'the node refuses agent upgrades over the protocol (an upgrade is code the key would run)')
+  .option('-y, --yes', 'no questions (only together with --fingerprint)')
+  .action((role: string, ip: string, name: string, user: string, o: Record<string, string | boolean | undefined>, cmd: Command) =>
+    runCommand(globals(cmd), async (ctx) => (await access()).nodesJoinCommand(ctx, role, ip, name, user, o)),
+  );
+nodes
+  .command('restrict <name>')
+  .description("replace a node's full-shell key entry by the restricted one (installs the agent; other entries unchanged)")
+  .option('--no-upgrade', 'the node refuses agent upgrades over the protocol')
+  .action((name: string, o: { upgrade?: boolean }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await access()).nodesRestrictCommand(ctx, name, o)));
 
 const domains = program.command('domains').description('public domains (domains.json)');
 domains

@@ -49,9 +49,18 @@ export async function nodesListCommand(ctx: CommandContext): Promise<number> {
   }
   ctx.out(
     formatTable(
-      ['ROLE', 'NAME', 'ADDRESS', 'USER', 'TRANSPORT'],
-      registry.nodes.map((n) => [n.role, n.name, n.transport === 'ssh' ? `${n.ip}:${n.sshPort}` : n.ip, n.sshUser + (n.sudo ? ' (sudo)' : ''), n.transport + (n.root ? ` root=${n.root}` : '')]),
+      ['ROLE', 'NAME', 'ADDRESS', 'USER', 'TRANSPORT', 'RESTRICTED'],
+      registry.nodes.map((n) => [
+        n.role,
+        n.name,
+        n.transport === 'ssh' ? `${n.ip}:${n.sshPort}` : n.ip,
+        n.sshUser + (n.sudo ? ' (sudo)' : ''),
+        n.transport + (n.root ? ` root=${n.root}` : ''),
+        n.transport === 'local' ? '-' : n.restricted ? 'yes' : 'no (full shell)',
+      ]),
     ),
   );
+  const open = registry.nodes.filter((n) => n.transport === 'ssh' && !n.restricted).map((n) => n.name);
+  if (open.length > 0) ctx.out(`warning: the control-plane key has a full shell on ${open.join(', ')}; \`courier nodes restrict NAME\` limits it to the agent`);
   return 0;
 }

@@ -185,6 +185,8 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       ),
     );
   }
+  const open = registry.nodes.filter((n) => n.transport === 'ssh' && !n.restricted).map((n) => n.name);
+  if (open.length > 0) ctx.out(`\nwarning: the control-plane key has a full shell on ${open.join(', ')}; \`courier nodes restrict NAME\` limits it to the agent`);
   return 0;
 }
 

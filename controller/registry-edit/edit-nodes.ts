@@ -27,6 +27,8 @@ export interface NodeInput {
   sudo?: boolean;
   root?: string;
   transport?: 'ssh' | 'local';
+  /** Set by `courier nodes join` / `restrict`; an `add` that does not say leaves it as it is. */
+  restricted?: boolean;
 }
 
 /** The connection fields courier reads; the optional ones are removed when an `add` does not give them. */
@@ -45,6 +47,8 @@ export function addNode(current: unknown, input: NodeInput, context: EditContext
     sudo: input.sudo === true ? true : undefined,
     root: input.root,
     transport: input.transport,
+    // Only when given: a role move or re-add keeps what the entry says.
+    ...(input.restricted === undefined ? {} : { restricted: input.restricted }),
   };
   const change = { document: DOCUMENT, kind: 'node', key: input.name, detail: `(${input.role} ${input.ip})` } as const;
   const found = findNode(lists, input.name);
@@ -130,4 +134,15 @@ function stampMetadata(document: Record<string, unknown> | undefined, context: E
     { op: 'set', path: ['metadata', 'last_updated'], value: last_updated },
     { op: 'set', path: ['metadata', 'updated_by'], value: context.actor },
   ];
+}
+
+/** Mark the node with this name `restricted: true` (`courier nodes restrict`), every other field kept. */
+export function markNodeRestricted(current: unknown, name: string, context: EditContext): DocumentChange {
+  const lists = readNodeLists(current, context);
+  const found = findNode(lists, name);
+  const change = { document: DOCUMENT, kind: 'node', key: name, detail: '(restricted)' } as const;
+  if (found === undefined) return { ...change, action: 'unchanged', operations: [] };
+  const operations = planFieldUpdates([found.array, found.index], found.entry, { restricted: true });
+  if (operations.length === 0) return { ...change, action: 'unchanged', operations: [] };
+  return { ...change, action: 'updated', operations: [...operations, ...stampMetadata(lists.document, context)] };
 }

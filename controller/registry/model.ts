@@ -85,6 +85,8 @@ export interface Node {
   /** Prefix the agent puts before every path (many "nodes" on one machine). */
   root?: string;
   transport: 'ssh' | 'local';
+  /** Joined by courier: the key runs only the installed agent (`~/.courier/courier-agent`) as a forced command. */
+  restricted?: boolean;
 }
 
 /** The validated registry: one shape, whatever the source. */

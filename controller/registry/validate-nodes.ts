@@ -63,7 +63,7 @@ export function validateNodes(value: unknown, check: DocumentChecker): NodesResu
 /** One node entry: the node when every field is valid, and the name and ip when those are. */
 function readNode(path: string, value: unknown, role: NodeRole, check: DocumentChecker): { valid: boolean; node: Node; name?: string; ip?: string } {
   const placeholder: Node = { name: '', role, ip: '', sshUser: '', sshPort: 22, sudo: false, transport: 'ssh' };
-  const entry = check.readObject(path, value, 'a node {"name", "ip", "ssh_user", "ssh_port", "sudo", "root", "transport"}', { required: true });
+  const entry = check.readObject(path, value, 'a node {"name", "ip", "ssh_user", "ssh_port", "sudo", "root", "transport", "restricted"}', { required: true });
   if (entry === undefined) return { valid: false, node: placeholder };
 
   const name = check.readText(joinPath(path, 'name'), entry.name, 'nodeName', { required: true });
@@ -76,6 +76,7 @@ function readNode(path: string, value: unknown, role: NodeRole, check: DocumentC
   const sshPort = check.readPort(joinPath(path, 'ssh_port'), entry.ssh_port);
   const sudo = check.readBoolean(joinPath(path, 'sudo'), entry.sudo);
   const root = check.readText(joinPath(path, 'root'), entry.root, 'rootPath');
+  const restricted = check.readBoolean(joinPath(path, 'restricted'), entry.restricted);
 
   const absent = (v: unknown): boolean => v === undefined || v === null;
   const valid =
@@ -85,7 +86,8 @@ function readNode(path: string, value: unknown, role: NodeRole, check: DocumentC
     (sshUser !== undefined || (transport === 'local' && absent(entry.ssh_user))) &&
     (sshPort !== undefined || absent(entry.ssh_port)) &&
     (sudo !== undefined || absent(entry.sudo)) &&
-    (root !== undefined || absent(entry.root));
+    (root !== undefined || absent(entry.root)) &&
+    (restricted !== undefined || absent(entry.restricted));
   const node: Node = {
     name: name ?? '',
     role,
@@ -97,6 +99,7 @@ function readNode(path: string, value: unknown, role: NodeRole, check: DocumentC
   };
   const normalizedRoot = root === undefined ? undefined : normalizeRoot(root);
   if (normalizedRoot !== undefined) node.root = normalizedRoot;
+  if (restricted === true) node.restricted = true;
   return { valid, node, name, ip };
 }
 

@@ -9,6 +9,7 @@ import type { DecideOps } from './agent-round.js';
 import { runAgentExchange, type ExchangeResult } from './agent-session.js';
 import { openAgentChannel, type TransportOptions } from './open-agent-channel.js';
 import type { SessionPool } from './session-pool.js';
+import { upgradeAfterProtocolError, upgradeIfBehind } from './upgrade-agent.js';
 
 /**
  * One exchange: `verify` never writes (cold: the agent runs read-only; warm: no puts are sent).
@@ -21,7 +22,16 @@ export function coldExchange(agentScript: string, transport: TransportOptions, o
   return async (node, mode, wants, decide) => {
     const args = [mode, ...(node.root ? ['--root', node.root] : []), ...(options.removeLegacy ? ['--remove-legacy'] : [])];
     const channel = await openAgentChannel(node, agentScript, args, transport);
-    return runAgentExchange(channel, wants, decide);
+    let result: ExchangeResult;
+    try {
+      result = await runAgentExchange(channel, wants, decide);
+    } catch (err) {
+      await upgradeAfterProtocolError(node, err, agentScript, transport);
+      throw err;
+    }
+    // a restricted node runs its installed agent: bring it to this controller's version
+    await upgradeIfBehind(node, result.agentVersion, agentScript, transport);
+    return result;
   };
 }
 

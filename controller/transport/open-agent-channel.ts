@@ -30,9 +30,24 @@ export function buildAgentCommand(agentScript: string, args: readonly string[], 
   return `${options.sudo ? 'sudo -n ' : ''}${words.join(' ')}`;
 }
 
+/**
+ * The command sent to a restricted node: just the agent's own words (`courier-agent sync
+ * --remove-legacy`). Its forced command runs the installed agent, which refuses anything else, and
+ * the root is fixed on the node at join, so `--root` is never sent; sudo, when the node has it, is
+ * part of the forced command.
+ */
+export function buildRestrictedCommand(args: readonly string[]): string {
+  const words: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--root') i++;
+    else words.push(shellQuote(args[i]!));
+  }
+  return ['courier-agent', ...words].join(' ');
+}
+
 /** Open an agent channel to `node` over its transport (`ssh` or `local`) running `agentScript` with `args`. */
 export async function openAgentChannel(node: Node, agentScript: string, args: readonly string[], options: TransportOptions): Promise<AgentChannel> {
-  const command = buildAgentCommand(agentScript, args, { sudo: node.sudo });
+  const command = node.restricted === true && node.transport === 'ssh' ? buildRestrictedCommand(args) : buildAgentCommand(agentScript, args, { sudo: node.sudo });
   if (node.transport === 'local') {
     return openLocalChannel(command, { name: node.name, ...(options.sessionTimeout === undefined ? {} : { sessionTimeout: options.sessionTimeout }) });
   }

@@ -13,6 +13,7 @@ import type { AgentChannel } from './agent-channel.js';
 import { collectTail, createNonce, LineReader, runRound, type DecideOps, type RoundIo } from './agent-round.js';
 import { explainEnd, type ExchangeResult } from './agent-session.js';
 import { openAgentChannel, type TransportOptions } from './open-agent-channel.js';
+import { needsUpgrade, upgradeAfterProtocolError, upgradeAgent } from './upgrade-agent.js';
 
 /** One open agent session on a node. */
 export interface WarmSession {
@@ -48,16 +49,25 @@ type ExitOutcome = { ok: true; e: { code: number | null; signal?: string } } | {
 /** Dial `node`, start `courier-agent serve` and run the opening round. Rejects like a cold connect (HOST_KEY_*, NODE_UNREACHABLE, ...). */
 export async function openWarmSession(node: Node, agentScript: string, options: WarmSessionOptions): Promise<WarmSession> {
   const args = ['serve', ...(node.root ? ['--root', node.root] : []), ...(options.removeLegacy ? ['--remove-legacy'] : [])];
-  // The session lives as long as the connection; only a round is bounded.
-  const channel = await openAgentChannel(node, agentScript, args, { ...options.transport, sessionTimeout: undefined });
-  const session = createWarmSession(node, channel, options.roundTimeout);
-  try {
-    await session.round([], () => []);
-  } catch (err) {
-    await session.close(0);
-    throw err;
-  }
-  return session;
+  const open = async () => {
+    // The session lives as long as the connection; only a round is bounded.
+    const channel = await openAgentChannel(node, agentScript, args, { ...options.transport, sessionTimeout: undefined });
+    const session = createWarmSession(node, channel, options.roundTimeout);
+    try {
+      return { session, opening: await session.round([], () => []) };
+    } catch (err) {
+      await session.close(0);
+      await upgradeAfterProtocolError(node, err, agentScript, options.transport);
+      throw err;
+    }
+  };
+  const first = await open();
+  // a restricted node serves with its installed agent: upgrade it, then serve with the new one
+  if (!needsUpgrade(node, first.opening.agentVersion, agentScript)) return first.session;
+  await first.session.close();
+  // (a node joined with --no-upgrade refuses: its agent still speaks the protocol, so serve with it)
+  await upgradeAgent(node, agentScript, options.transport);
+  return (await open()).session;
 }
 
 /** A WarmSession over an open `serve` channel (exported for tests with the local transport). */

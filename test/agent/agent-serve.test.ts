@@ -114,7 +114,9 @@ describe.each(SHELLS)('courier-agent serve under $name', (shell) => {
     // a round without `cached` (drift checks, reconciles) always hashes what is on disk
     const hashed = await session.round(frames([['/srv/f', 'file', blobOid(content)]]));
     expect(hashed[1]).toBe(`have /srv/f file ${blobOid('MANAGED\n')}`);
-    // a modification with a current mtime is seen even in a cached round
+    // a modification after the agent's marker (a later clock tick: the file system's timestamps are
+    // coarser than this test is fast) is seen even in a cached round
+    await new Promise((r) => setTimeout(r, 50));
     writeFileSync(file, 'edited by hand\n');
     expect((await session.round(cachedRound))[1]).toBe(`have /srv/f file ${blobOid('edited by hand\n')}`);
     session.agent.child.stdin.end('bye\n');

@@ -7,7 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,19 +85,38 @@ export function fleetAddress(i: number): string {
   return `127.0.${1 + Math.floor(j / 254)}.${1 + (j % 254)}`;
 }
 
+/** Fleet options beyond the defaults (all additive). */
+export interface SshdFleetOptions {
+  /** Override the default addresses (fleetAddress). */
+  addresses?: string[];
+  /** One sshd for up to 16 consecutive node addresses (see startSshdFleet). */
+  perSshd?: number;
+  /** The login user registryNode() names (default: the current user). */
+  user?: string;
+  /** `PasswordAuthentication yes` (real users with a password, as a fresh VPS has). */
+  passwordAuth?: boolean;
+  /**
+   * Each user's own `~/.ssh/authorized_keys` (sshd's default) instead of a per-node file holding the
+   * fleet's client key; the fleet dirs become traversable (0755) so other users reach their roots,
+   * and sessions keep the user's own HOME (no SetEnv HOME).
+   */
+  defaultAuthorizedKeys?: boolean;
+}
+
 /**
  * Start `count` sshd nodes; `addresses` overrides the default addresses (fleetAddress). With
  * `perSshd` > 1 (at most 16), one sshd listens on that many consecutive node addresses: each
  * address is still its own node with its own root, but the group shares the sshd's port, host key
  * and process (stop/start/rotateHostKey act on the whole group).
  */
-export async function startSshdFleet(count: number, options: { addresses?: string[]; perSshd?: number } = {}): Promise<SshdFleet> {
+export async function startSshdFleet(count: number, options: SshdFleetOptions = {}): Promise<SshdFleet> {
   const perSshd = options.perSshd ?? 1;
   if (perSshd < 1 || perSshd > MAX_ADDRESSES_PER_SSHD) throw new RangeError(`perSshd must be 1..${MAX_ADDRESSES_PER_SSHD}`);
   // sshd refuses to start without its privilege separation directory.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
   const base = await mkdtemp(path.join(os.tmpdir(), 'courier-sshd-fleet-'));
-  const user = os.userInfo().username;
+  if (options.defaultAuthorizedKeys) await chmod(base, 0o755);
+  const user = options.user ?? os.userInfo().username;
   const clientKeyPath = path.join(base, 'client_ed25519');
   await keygen(clientKeyPath, 'courier-test-client');
   const clientPub = await readFile(`${clientKeyPath}.pub`, 'utf8');
@@ -160,6 +179,7 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
     for (let g = 0; g * perSshd < count; g++) {
       const dir = path.join(base, perSshd === 1 ? `node-${g}` : `sshd-${g}`);
       await mkdir(path.join(dir, 'home'), { recursive: true });
+      if (options.defaultAuthorizedKeys) await chmod(dir, 0o755);
       const hostKeyPath = path.join(dir, 'ssh_host_ed25519_key');
       await keygen(hostKeyPath, `courier-test-${perSshd === 1 ? 'node' : 'sshd'}-${g}`);
       await writeFile(path.join(dir, 'authorized_keys'), clientPub, { mode: 0o600 });
@@ -168,7 +188,7 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
       for (let i = g * perSshd; i < Math.min(count, (g + 1) * perSshd); i++) {
         const nodeDir = perSshd === 1 ? dir : path.join(dir, `node-${i}`);
         const root = path.join(nodeDir, 'root');
-        await mkdir(root, { recursive: true });
+        await mkdir(root, { recursive: true, mode: 0o755 });
         const node: FleetNode = { name: `node-${i}`, address: options.addresses?.[i] ?? fleetAddress(i), port: 0, root, hostKeyPub, hostKeyPath, pid: 0, dir: nodeDir };
         state.nodes.push(node);
         fleet.nodes.push(node);
@@ -193,7 +213,7 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
         const port = await freePort(first.address);
         for (const node of state.nodes) node.port = port;
       }
-      await writeFile(state.config, sshdConfig(state, withPenalties));
+      await writeFile(state.config, sshdConfig(state, withPenalties, options));
       try {
         await launch(state);
         return;
@@ -209,17 +229,18 @@ export async function startSshdFleet(count: number, options: { addresses?: strin
   }
 }
 
-function sshdConfig(state: NodeState, penalties: boolean): string {
+function sshdConfig(state: NodeState, penalties: boolean, options: SshdFleetOptions = {}): string {
   const first = state.nodes[0]!;
   return [
     ...state.nodes.map((node) => `ListenAddress ${node.address}:${node.port}`),
     `HostKey ${first.hostKeyPath}`,
     `PidFile ${path.join(state.dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${path.join(state.dir, 'authorized_keys')}`,
+    `AuthorizedKeysFile ${options.defaultAuthorizedKeys ? '.ssh/authorized_keys' : path.join(state.dir, 'authorized_keys')}`,
     // A clean HOME for every session: the login user's real rc files (root's ~/.bashrc here runs
     // pyenv init, ~200 ms of CPU per session) are not part of what a test or benchmark measures.
-    `SetEnv HOME=${path.join(state.dir, 'home')}`,
-    'PasswordAuthentication no',
+    // Real test users (defaultAuthorizedKeys) keep their own home: their keys live there.
+    ...(options.defaultAuthorizedKeys ? [] : [`SetEnv HOME=${path.join(state.dir, 'home')}`]),
+    `PasswordAuthentication ${options.passwordAuth ? 'yes' : 'no'}`,
     'KbdInteractiveAuthentication no',
     'PubkeyAuthentication yes',
     'StrictModes no',

@@ -1,0 +1,80 @@
+/**
+ * Agent upgrade over the protocol, for restricted nodes (they run the installed
+ * `~/.courier/courier-agent`, not the inline script): `courier-agent upgrade <oid> <size>` and the
+ * new script on stdin. The node checks the oid and that sh parses it before renaming it over the
+ * old one, so a node never runs half a script; it answers `upgraded <oid>`.
+ */
+import { createHash } from 'node:crypto';
+import type { Node } from '../registry/model.js';
+import { CourierError, isCourierError } from '../errors.js';
+import type { AgentChannel } from './agent-channel.js';
+import { openSshChannel, type SshChannelOptions } from './ssh-transport.js';
+
+/** The AGENT_VERSION a script declares, or '' when it declares none. */
+export function agentVersionOf(script: string): string {
+  return /^AGENT_VERSION=([^\s]+)$/m.exec(script)?.[1] ?? '';
+}
+
+/** Git blob id of the script, as the agent computes it. */
+export function scriptOid(script: string): string {
+  const bytes = Buffer.from(script, 'utf8');
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+}
+
+/** True when a restricted node reported an agent version other than the controller's script. */
+export function needsUpgrade(node: Node, reportedVersion: string, script: string): boolean {
+  return node.restricted === true && node.transport === 'ssh' && reportedVersion !== agentVersionOf(script);
+}
+
+/**
+ * Replace the installed agent on a restricted node with `script`; AGENT_UPGRADE_FAILED when the
+ * node refuses it. A node joined with --no-upgrade keeps its agent: that refusal is not an error
+ * (the old agent speaks the same protocol), and `false` says nothing changed.
+ */
+export async function upgradeAgent(node: Node, script: string, options: SshChannelOptions): Promise<boolean> {
+  const bytes = Buffer.from(script, 'utf8');
+  const oid = scriptOid(script);
+  const channel = await openSshChannel(node, `courier-agent upgrade ${oid} ${bytes.length}`, options);
+  try {
+    await sendUpgrade(channel, bytes, oid, node.name);
+    return true;
+  } catch (err) {
+    if (isCourierError(err, 'AGENT_UPGRADE_FAILED') && err.data.off === true) return false;
+    throw err;
+  }
+}
+
+/** Drive one upgrade exec on an open channel (the join uses its own sessions): write, read, judge. */
+export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: string, name: string): Promise<void> {
+  let stdout = '';
+  let stderr = '';
+  channel.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  channel.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)));
+  channel.stdin.end(bytes);
+  let code: number | null;
+  try {
+    ({ code } = await channel.exit);
+  } catch (err) {
+    if (isCourierError(err)) throw err;
+    throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the upgrade session failed: ${(err as Error).message}`, { node: name }, { cause: err });
+  }
+  const lines = stdout.split('\n').filter((l) => l !== '');
+  if (code === 0 && lines.includes(`upgraded ${oid}`)) return;
+  const why = lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`);
+  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: why.startsWith('UPGRADE_OFF') });
+}
+
+/** After an exchange: upgrade a restricted node's installed agent when it reported another version than `script`'s. */
+export async function upgradeIfBehind(node: Node, reportedVersion: string, script: string, options: SshChannelOptions): Promise<void> {
+  if (needsUpgrade(node, reportedVersion, script)) await upgradeAgent(node, script, options);
+}
+
+/**
+ * After a failed exchange: an installed agent too old for this controller's protocol cannot even
+ * report its version, so a restricted node that failed with AGENT_PROTOCOL gets the upgrade anyway
+ * (oid-checked, idempotent); the next attempt then speaks the protocol. Its own failure is
+ * dropped: the caller rethrows the exchange's error, which is what the operator needs to see.
+ */
+export async function upgradeAfterProtocolError(node: Node, err: unknown, script: string, options: SshChannelOptions): Promise<void> {
+  if (node.restricted === true && node.transport === 'ssh' && isCourierError(err, 'AGENT_PROTOCOL')) await upgradeAgent(node, script, options).catch(() => undefined);
+}

@@ -1,0 +1,163 @@
+/**
+ * Restricted mode: the agent as the forced command of a restricted key, installed in
+ * `<home>/.courier/` beside its targets file. Only its own commands run; only the targets fixed at
+ * join are read or written; nothing the controller sends widens that. Also `upgrade` and `revoke`.
+ * Under every supported shell.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AGENT_SCRIPT, SHELLS, blobOid, frames, haves, listTree, makeRoot, put, results, shellEnv, type AgentRun, type Shell } from './run-agent.js';
+
+/** Run the installed agent the way sshd runs a forced command: `sh <agent> restricted [COMMAND]`, with SSH_ORIGINAL_COMMAND. */
+function runRestricted(shell: Shell, agent: string, command: string, input: Buffer | string = '', options: { asArgument?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<AgentRun> {
+  const args = [...shell.args, agent, 'restricted', ...(options.asArgument ? [command] : [])];
+  const child = spawn(shell.command, args, { env: shellEnv(shell, { ...options.env, ...(options.asArgument ? {} : { SSH_ORIGINAL_COMMAND: command }) }), stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(input);
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => out.push(b));
+  child.stderr.on('data', (b: Buffer) => err.push(b));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdout = Buffer.concat(out).toString('utf8');
+      resolve({ code, stdout, stderr: Buffer.concat(err).toString('utf8'), lines: stdout.split('\n').filter((l) => l !== '') });
+    });
+  });
+}
+
+describe.each(SHELLS)('courier-agent restricted mode under $name', (shell) => {
+  let home: string;
+  let root: string;
+  let agent: string;
+  const hosts = '10.0.0.1\tapp.mycloud.local\n';
+  beforeEach(() => {
+    home = makeRoot();
+    root = join(home, 'root');
+    mkdirSync(root);
+    mkdirSync(join(home, '.courier'));
+    agent = join(home, '.courier', 'courier-agent');
+    writeFileSync(agent, AGENT_SCRIPT, { mode: 0o700 });
+    writeFileSync(join(home, '.courier', 'targets'), `# fixed at join\nroot ${root}\nallow /etc/hosts\nallow ~/traefik/routes.yml\n`);
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  const run = (command: string, input?: Buffer | string, options?: { asArgument?: boolean }) => runRestricted(shell, agent, command, input, { ...options, env: { HOME: home } });
+
+  it('refuses anything but the agent commands with one line on stderr and nothing on stdout', async () => {
+    for (const command of ['id', '', 'sh -c id', 'courier-agent sync --root /', 'courier-agent sync --root=/', 'courier-agent sync; id', 'courier-agent restricted id', 'courier-agent verify --bogus', 'courier-agent upgrade x', '/bin/sh -i']) {
+      const result = await run(command);
+      expect(result.code, command).toBe(2);
+      expect(result.stdout, command).toBe('');
+      expect(result.stderr.trim().split('\n'), command).toHaveLength(1);
+      expect(result.stderr, command).toContain('refused: this key runs only courier-agent sync, verify, serve, --version, upgrade or revoke');
+    }
+    expect(listTree(root)).toEqual([]);
+  });
+
+  it('writes an allowed target under the root fixed at join; a put or del elsewhere fails PATH_NOT_ALLOWED and writes nothing', async () => {
+    writeFileSync(join(home, 'secret'), 'do not hash me\n');
+    const input = frames(
+      [
+        ['/etc/hosts', 'block', blobOid(hosts)],
+        ['/etc/cron.d/evil', 'file', blobOid('x\n')],
+        ['/etc//hosts', 'block', blobOid(hosts)],
+        ['/etc/./hosts', 'file', blobOid('x\n')],
+        [join(home, 'secret'), 'file', '-'],
+      ],
+      [put('/etc/hosts', 'block', hosts), put('/etc/cron.d/evil', 'file', 'x\n'), put('/etc//hosts', 'block', hosts), put('/etc/./hosts', 'file', 'x\n'), { del: join(home, 'secret'), kind: 'file' }],
+    );
+    const result = await run('courier-agent sync --remove-legacy', input);
+    expect(result.code).toBe(1);
+    // outside the targets nothing is even read: the secret's hash does not leak
+    expect(haves(result).map((h) => h[2])).toEqual(['-', '-', '-', '-', '-']);
+    const lines = results(result);
+    expect(lines[0]).toBe(`ok /etc/hosts ${blobOid(hosts)}`);
+    for (const [i, p] of ['/etc/cron.d/evil', '/etc//hosts', '/etc/./hosts', join(home, 'secret')].entries()) expect(lines[i + 1]).toMatch(new RegExp(`^fail ${p.replace(/[./]/g, '\\$&')} PATH_NOT_ALLOWED .*/etc/hosts`));
+    expect(result.lines.at(-1)).toBe('done 1 4');
+    expect(listTree(root)).toEqual(['etc', 'etc/hosts']);
+    expect(readFileSync(join(home, 'secret'), 'utf8')).toBe('do not hash me\n');
+    expect(readdirCourier(home)).toEqual(['courier-agent', 'targets']);
+  });
+
+  it('a ~/ target expands to the login home, under the root', async () => {
+    const yml = 'http: {}\n';
+    const result = await run('courier-agent sync', frames([['~/traefik/routes.yml', 'file', blobOid(yml)]], [put('~/traefik/routes.yml', 'file', yml)]));
+    expect(results(result)).toEqual([`ok ~/traefik/routes.yml ${blobOid(yml)}`]);
+    expect(readFileSync(join(root, home, 'traefik/routes.yml'), 'utf8')).toBe(yml);
+  });
+
+  it('a symlink at an allowed target is not followed', async () => {
+    mkdirSync(join(root, 'etc'));
+    writeFileSync(join(home, 'elsewhere'), 'untouched\n');
+    symlinkSync(join(home, 'elsewhere'), join(root, 'etc/hosts'));
+    const result = await run('courier-agent sync', frames([['/etc/hosts', 'block', blobOid(hosts)]], [put('/etc/hosts', 'block', hosts)]));
+    expect(results(result)[0]).toMatch(/^fail \/etc\/hosts WRITE_FAILED .*symbolic link/);
+    expect(readFileSync(join(home, 'elsewhere'), 'utf8')).toBe('untouched\n');
+  });
+
+  it('takes the command as an argument (the sudo form of the forced command) with the same checks', async () => {
+    expect((await run('courier-agent --version', '', { asArgument: true })).stdout).toMatch(/^courier-agent \d/);
+    const refused = await run('id', '', { asArgument: true });
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toBe('');
+  });
+
+  it('verify reads only the targets; without a targets file nothing runs', async () => {
+    const verify = await run('courier-agent verify', frames([['/etc/hosts', 'block', blobOid(hosts)]]));
+    expect(haves(verify)).toEqual([['/etc/hosts', 'block', '-']]);
+    rmSync(join(home, '.courier', 'targets'));
+    const missing = await run('courier-agent sync', frames([['/etc/hosts', 'block', blobOid(hosts)]]));
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toMatch(/^error RESTRICTED no targets file/);
+  });
+
+  it('upgrade replaces the agent atomically once the oid matches and sh parses it, keeping its mode', async () => {
+    const next = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=9.9.9');
+    const ok = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next);
+    expect(ok.lines, ok.stderr).toEqual([`upgraded ${blobOid(next)}`]);
+    expect(readFileSync(agent, 'utf8')).toBe(next);
+    expect(statSync(agent).mode & 0o777).toBe(0o700);
+    expect((await run('courier-agent --version')).stdout.trim()).toBe('courier-agent 9.9.9');
+
+    const wrongOid = await run(`courier-agent upgrade ${blobOid('other')} ${Buffer.byteLength(AGENT_SCRIPT)}`, AGENT_SCRIPT);
+    expect(wrongOid.code).toBe(2);
+    expect(wrongOid.stdout).toMatch(/^error AGENT_UPGRADE received \d+ bytes hashing to/);
+    const notSh = 'if then fi (\n';
+    const broken = await run(`courier-agent upgrade ${blobOid(notSh)} ${Buffer.byteLength(notSh)}`, notSh);
+    expect(broken.stdout).toMatch(/^error AGENT_UPGRADE the new agent is not a sh script/);
+    const short = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next.slice(0, 100));
+    expect(short.stdout).toMatch(/^error AGENT_PROTOCOL stream ended inside the new agent/);
+    expect(readFileSync(agent, 'utf8')).toBe(next);
+    expect(readdirCourier(home)).toEqual(['courier-agent', 'targets']);
+  });
+
+  it('a node joined with --no-upgrade refuses upgrades', async () => {
+    writeFileSync(join(home, '.courier', 'targets'), `root ${root}\nallow /etc/hosts\nupgrade no\n`);
+    const next = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=9.9.9');
+    const refused = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next);
+    expect(refused.code).toBe(2);
+    expect(refused.stdout).toMatch(/^error UPGRADE_OFF /);
+    expect(readFileSync(agent, 'utf8')).toBe(AGENT_SCRIPT);
+  });
+
+  it('revoke removes only courier restricted entries, byte for byte otherwise, then the agent and its targets', async () => {
+    mkdirSync(join(home, '.ssh'));
+    const keys = join(home, '.ssh', 'authorized_keys');
+    const mine = `restrict,command="/bin/sh ${home}/.courier/courier-agent restricted" ssh-ed25519 AAAAC3Nza courier-control-plane\n`;
+    writeFileSync(keys, `ssh-rsa AAAAB3 admin\r\n${mine}# keep me\nssh-ed25519 AAAAC3 last-without-lf`);
+    chmodSync(keys, 0o600);
+    const result = await run('courier-agent revoke');
+    expect(result.lines, result.stderr).toEqual(['revoked 1']);
+    expect(readFileSync(keys, 'utf8')).toBe('ssh-rsa AAAAB3 admin\r\n# keep me\nssh-ed25519 AAAAC3 last-without-lf');
+    expect(statSync(keys).mode & 0o777).toBe(0o600);
+    expect(existsSync(agent)).toBe(false);
+    expect(existsSync(join(home, '.courier', 'targets'))).toBe(false);
+  });
+});
+
+function readdirCourier(home: string): string[] {
+  return listTree(join(home, '.courier'));
+}
