@@ -19,6 +19,11 @@ const MAX_DEPTH = 64;
  */
 export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
 
+/** The problem message for a document of `bytes` bytes over MAX_DOCUMENT_BYTES (the files source says it before reading). */
+export function documentTooLarge(bytes: number): string {
+  return `is ${bytes} bytes, more than the ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB a registry document may hold (a ConfigMap holds at most 1 MiB); split the registry or remove what does not belong in it`;
+}
+
 /** Most entries (object keys plus array items, one level down) a document may hold: services, routes, nodes, domains. */
 export const MAX_DOCUMENT_ENTRIES = 10_000;
 
@@ -31,7 +36,7 @@ export function parseDocument(raw: RawDocument, check: DocumentChecker): ParsedD
   const text = raw.text.startsWith('\ufeff') ? raw.text.slice(1) : raw.text;
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_DOCUMENT_BYTES) {
-    check.report('$', `is ${bytes} bytes, more than the ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB a registry document may hold (a ConfigMap holds at most 1 MiB); split the registry or remove what does not belong in it`);
+    check.report('$', documentTooLarge(bytes));
     return { ok: false };
   }
   if (text.trim() === '') return { ok: true, empty: true };
