@@ -18,6 +18,8 @@ const REQUIRED: Record<string, string> = {
   systemd: '/usr/bin/systemd-analyze',
   sudo: '/usr/bin/sudo',
   chromium: '/usr/bin/chromium',
+  // promtool and a real Prometheus for the alerting rules and the scrape test
+  prometheus: '/usr/bin/promtool',
 };
 
 /** Extra packages named by COURIER_TEST_PACKAGES (the browser tests add chromium this way). */

@@ -9,6 +9,7 @@ import type { Config } from '../config/load-config.js';
 import { readDaemonEndpoint } from '../daemon/daemon-endpoint.js';
 import type { SyncRequest } from '../http/start-http-server.js';
 import type { NodeSyncReport } from '../pipeline/sync-node.js';
+import { readHttpToken } from '../http/read-http-token.js';
 import { withStateLock } from '../status/state-lock.js';
 
 /** What the daemon answered. */
@@ -60,8 +61,6 @@ const CODES = { LOCKED: 1, NODE_NOT_FOUND: 1, REGISTRY_INVALID: 1, REVISION_NOT_
 
 /** The bearer token header when the config names one (http.tokenFile). */
 async function authorization(config: Config): Promise<Record<string, string>> {
-  const tokenFile = (config.http as { tokenFile?: string }).tokenFile;
-  if (!tokenFile) return {};
-  const { readFile } = await import('node:fs/promises');
-  return { authorization: `Bearer ${(await readFile(tokenFile, 'utf8')).trim()}` };
+  const token = await readHttpToken(config.http);
+  return token ? { authorization: `Bearer ${token}` } : {};
 }

@@ -2,6 +2,7 @@
 import { CourierError } from '../errors.js';
 import { openSite } from '../pipeline/open-site.js';
 import { loadConfig } from '../config/load-config.js';
+import { readHttpToken } from '../http/read-http-token.js';
 import { startDaemon } from '../daemon/run-daemon.js';
 import type { CommandContext } from './run-command.js';
 
@@ -30,14 +31,15 @@ export async function daemonCommand(ctx: CommandContext, opts: { listen?: string
 export async function reconcileCommand(ctx: CommandContext, opts: { url?: string }): Promise<number> {
   const config = await loadConfig(ctx.options.config);
   const base = opts.url ?? `http://${config.http.listen}`;
+  const token = await readHttpToken(config.http);
   let res: Response;
   try {
-    res = await fetch(`${base}/api/reconcile`, { method: 'POST' });
+    res = await fetch(`${base}/api/reconcile`, { method: 'POST', headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
   } catch (err) {
     throw new CourierError('NODE_UNREACHABLE', `no daemon answers at ${base} (is \`courier daemon\` running with http.listen ${config.http.listen}?)`, { url: base }, { cause: err, retryable: false });
   }
-  const body = (await res.json().catch(() => ({}))) as { accepted?: boolean; reason?: string };
+  const body = (await res.json().catch(() => ({}))) as { accepted?: boolean; reason?: string; error?: { message?: string } };
   if (ctx.options.json) ctx.out(JSON.stringify({ status: res.status, ...body }));
-  else ctx.out(res.ok ? 'reconcile started' : `daemon refused: ${body.reason ?? res.statusText}`);
+  else ctx.out(res.ok ? 'reconcile started' : `daemon refused: ${body.reason ?? body.error?.message ?? res.statusText}`);
   return res.ok ? 0 : 1;
 }

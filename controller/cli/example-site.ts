@@ -96,6 +96,9 @@ reconcile:
 http:
   enabled: true
   listen: 127.0.0.1:9470   # daemon: /healthz /readyz /metrics /api/status and the dashboard
+  # tokenFile: http-token # bearer token for everything but /healthz, /readyz (openssl rand -hex 32 > http-token);
+  #                        # set it before listening on anything but loopback
+  # protectMetrics: false  # true: /metrics needs the token too
 
 leaderElection: false  # true, or { enabled, kubeconfig, namespace, name, leaseDuration, renewDeadline, retryPeriod }
 

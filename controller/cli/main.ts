@@ -235,6 +235,12 @@ program
   .action((o: { url?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await daemon()).reconcileCommand(ctx, o)));
 
 program
+  .command('check')
+  .description('check the site: config, registry, key, host keys, each node and its agent, the daemon, the state directory; exit 0 only when all pass')
+  .addOption(json())
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await import('./check-command.js')).checkCommand(ctx)));
+
+program
   .command('demo')
   .description('create (if absent) a demo site in ./demo on the local transport, push, show status and log, then run the daemon on it')
   .option('--dir <dir>', 'demo directory', 'demo')

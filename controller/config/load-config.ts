@@ -111,6 +111,9 @@ const configSchema = z.strictObject({
     .strictObject({
       listen: z.string().default('127.0.0.1:9470'),
       enabled: z.boolean().default(true),
+      // a file holding the bearer token that guards everything but the probes (see read-http-token.ts)
+      tokenFile: z.string().optional(),
+      protectMetrics: z.boolean().default(false),
     })
     .prefault({}),
   leaderElection: z.union([z.boolean(), leaderElectionObject]).default(false),
@@ -183,6 +186,7 @@ function resolveConfig(parsed: ParsedConfig, file: string): Config {
       identity: parsed.ssh.identity ? resolve(parsed.ssh.identity) : undefined,
       knownHosts: parsed.ssh.knownHosts ? resolve(parsed.ssh.knownHosts) : path.join(stateDir, 'known_hosts'),
     },
+    http: { ...parsed.http, tokenFile: parsed.http.tokenFile ? resolve(parsed.http.tokenFile) : undefined },
     leaderElection: {
       ...leObject,
       kubeconfig: leObject.kubeconfig ? resolve(leObject.kubeconfig) : k8s?.kubeconfig,

@@ -24,6 +24,8 @@ import { listRevisions } from '../store/list-revisions.js';
 import { resolveRevision } from '../store/resolve-revision.js';
 import { createMetrics, type CourierMetrics } from '../http/create-metrics.js';
 import { startHttpServer, type HttpServer } from '../http/start-http-server.js';
+import { readHttpToken } from '../http/read-http-token.js';
+import { warnIfUnguarded } from '../http/warn-if-unguarded.js';
 import { NodeScheduler } from './node-scheduler.js';
 import type { Leadership } from './start-leadership.js';
 import { createStatusWriteBack } from './status-write-back.js';
@@ -58,6 +60,9 @@ interface Desired {
 export async function startDaemon(site: Site, options: { listen?: string } = {}): Promise<Daemon> {
   const { config, logger } = site;
   const log = logger.child({ stage: 'daemon' });
+  // the HTTP token first: a bad token file is a config error before anything is locked
+  const token = config.http.enabled ? await readHttpToken(config.http) : undefined;
+  if (config.http.enabled) warnIfUnguarded(options.listen ?? config.http.listen, token, log);
   // single writer: the file lock unless a Lease elects the writer
   const lock: StateLock | undefined = config.leaderElection.enabled ? undefined : await acquireStateLock(config.state.lockFile, 'courier daemon');
   if (lock?.tookOverFrom) log.warn({ holder: lock.tookOverFrom }, 'took over a stale lock left by a dead process');
@@ -291,6 +296,8 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   const http: HttpServer | undefined = config.http.enabled
     ? await startHttpServer({
         listen: options.listen ?? config.http.listen,
+        token,
+        protectMetrics: config.http.protectMetrics,
         metrics,
         getStatus: async () => buildStatusView([...(desired?.nodes.values() ?? [])], status.doc, desired?.revision, registry),
         getRevisions: async (limit) => (await listRevisions(site.store, { limit }).catch(() => [])).map((r) => ({ revision: r.revision, time: r.time, trigger: r.trigger, nodes: r.nodes })),

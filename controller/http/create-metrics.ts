@@ -45,10 +45,17 @@ const SYNC_RESULTS: readonly NodeSyncReport['status'][] = ['converged', 'drifted
 /** Sync durations run from a verify of an idle node on a LAN (~50 ms) to a slow push over a bad link (a minute). */
 const SYNC_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60];
 
+/** prom-client default metrics that `promtool check metrics` rejects (gauges named like counters). */
+const LINT_FAILING_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** Create the metrics on a fresh registry, with prom-client's default process metrics. */
 export function createMetrics(): CourierMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client's three "_total" gauges break the Prometheus naming rules (`promtool check metrics`:
+  // only counters end in _total) and only sum the per-type gauges it also exports
+  // (sum(nodejs_active_handles) is the same number), so they are dropped.
+  for (const name of LINT_FAILING_DEFAULT_METRICS) registry.removeSingleMetric(name);
   const registers = [registry];
 
   const nodeStatus = new Gauge({ name: 'courier_node_status', help: "1 for the node's current status (active, pending_sync, error), 0 for the others.", labelNames: ['node', 'role', 'status'] as const, registers });

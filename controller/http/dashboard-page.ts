@@ -4,6 +4,9 @@
  * falling back to polling every 5 s while the event stream is down. Every registry-derived string
  * goes into the page through `textContent`, never markup, so a hostile node name cannot inject
  * HTML; the Content-Security-Policy allows only this exact script and style (by hash).
+ * With a bearer token (`http.tokenFile`) the API answers 401: the page then asks for the token
+ * once, keeps it in sessionStorage (this tab only, gone when it closes) and sends it with every
+ * request; the event stream is read with fetch for that reason (EventSource cannot send headers).
  */
 import { createHash } from 'node:crypto';
 
@@ -59,7 +62,8 @@ const SCRIPT = `
 'use strict';
 var ROLES = [['laptop', 'Management laptops'], ['vps', 'VPS edge nodes'], ['worker', 'Worker nodes']];
 var POLL_MS = 5000;
-var state = { revision: undefined, pollTimer: undefined, source: undefined };
+var TOKEN_KEY = 'courier-token';
+var state = { revision: undefined, pollTimer: undefined, stream: undefined, locked: false };
 
 function el(tag, className, text) {
   var node = document.createElement(tag);
@@ -219,12 +223,54 @@ function renderRevisions(revisions) {
   }
 }
 
+function authHeaders() {
+  var token = sessionStorage.getItem(TOKEN_KEY);
+  return token ? { authorization: 'Bearer ' + token } : {};
+}
+
+// Every API request: the stored token, and a 401 turns the page to the token form.
+function api(path, init) {
+  var options = init || {};
+  options.cache = 'no-store';
+  options.headers = authHeaders();
+  return fetch(path, options).then(function (res) {
+    if (res.status === 401) {
+      askForToken(sessionStorage.getItem(TOKEN_KEY) ? 'The token was not accepted.' : '');
+      throw new Error(path + ': HTTP 401');
+    }
+    return res;
+  });
+}
+
 function getJson(path) {
-  return fetch(path, { cache: 'no-store' }).then(function (res) {
+  return api(path).then(function (res) {
     if (!res.ok) throw new Error(path + ': HTTP ' + res.status);
     return res.json();
   });
 }
+
+function askForToken(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.locked = true;
+  stopPolling();
+  if (state.stream) { state.stream.abort(); state.stream = undefined; }
+  setConnection('offline', 'token needed');
+  document.getElementById('login').hidden = false;
+  document.getElementById('login-error').textContent = message;
+  document.getElementById('token').focus();
+}
+
+document.getElementById('login').addEventListener('submit', function (event) {
+  event.preventDefault();
+  var input = document.getElementById('token');
+  var token = input.value.trim();
+  if (!token) return;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  input.value = '';
+  document.getElementById('login').hidden = true;
+  state.locked = false;
+  start();
+});
 
 function loadRevisions() {
   getJson('/api/revisions?limit=10').then(renderRevisions).catch(function () {});
@@ -237,14 +283,15 @@ function setConnection(mode, text) {
 }
 
 function poll() {
+  if (state.locked) return;
   getJson('/api/status').then(function (view) {
     renderStatus(view);
     if (state.pollTimer !== undefined) setConnection('polling', 'polling every 5 s');
-  }).catch(function () { setConnection('offline', 'daemon unreachable'); });
+  }).catch(function () { if (!state.locked) setConnection('offline', 'daemon unreachable'); });
 }
 
 function startPolling() {
-  if (state.pollTimer !== undefined) return;
+  if (state.pollTimer !== undefined || state.locked) return;
   state.pollTimer = setInterval(poll, POLL_MS);
   poll();
 }
@@ -255,35 +302,69 @@ function stopPolling() {
   state.pollTimer = undefined;
 }
 
+// One server-sent event frame: 'event:' and 'data:' lines (comments and retry ignored).
+function handleFrame(frame) {
+  var name = 'message';
+  var data = [];
+  frame.split('\\n').forEach(function (line) {
+    if (line.indexOf('event:') === 0) name = line.slice(6).trim();
+    else if (line.indexOf('data:') === 0) data.push(line.slice(5).replace(/^ /, ''));
+  });
+  if (name === 'status' && data.length) renderStatus(JSON.parse(data.join('\\n')));
+}
+
+// The event stream over fetch (it carries the token); poll while it is down, retry every 3 s.
 function connect() {
-  if (typeof EventSource === 'undefined') { startPolling(); return; }
-  var source = new EventSource('/api/events');
-  state.source = source;
-  source.addEventListener('open', function () { stopPolling(); setConnection('live', 'live'); });
-  source.addEventListener('status', function (event) { renderStatus(JSON.parse(event.data)); });
-  source.addEventListener('error', function () {
-    // EventSource retries by itself while CONNECTING; poll meanwhile. Once CLOSED it has given up.
+  if (state.locked || state.stream) return;
+  var controller = new AbortController();
+  state.stream = controller;
+  api('/api/events', { signal: controller.signal }).then(function (res) {
+    if (!res.ok || !res.body) throw new Error('/api/events: HTTP ' + res.status);
+    stopPolling();
+    setConnection('live', 'live');
+    var reader = res.body.getReader();
+    var decoder = new TextDecoder();
+    var buffer = '';
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) throw new Error('/api/events: stream ended');
+        buffer += decoder.decode(chunk.value, { stream: true }).replace(/\\r\\n?/g, '\\n');
+        var frames = buffer.split('\\n\\n');
+        buffer = frames.pop();
+        frames.forEach(handleFrame);
+        return pump();
+      });
+    }
+    return pump();
+  }).catch(function () {
+    if (state.stream !== controller) return;
+    state.stream = undefined;
+    if (state.locked) return;
     setConnection('polling', 'reconnecting; polling every 5 s');
     startPolling();
-    if (source.readyState === EventSource.CLOSED) setTimeout(connect, 30000);
+    setTimeout(connect, 3000);
   });
+}
+
+function start() {
+  poll();
+  connect();
 }
 
 document.getElementById('reconcile').addEventListener('click', function () {
   var result = document.getElementById('reconcile-result');
   result.textContent = 'requesting…';
-  fetch('/api/reconcile', { method: 'POST' }).then(function (res) {
+  api('/api/reconcile', { method: 'POST' }).then(function (res) {
     return res.json().catch(function () { return {}; }).then(function (body) {
       if (res.status === 202) result.textContent = 'reconcile started';
       else if (res.status === 404) result.textContent = 'reconcile not available';
       else result.textContent = 'not started: ' + (body.reason || (body.error && body.error.message) || 'HTTP ' + res.status);
     });
-  }).catch(function () { result.textContent = 'daemon unreachable'; });
+  }).catch(function () { result.textContent = state.locked ? 'token needed' : 'daemon unreachable'; });
 });
 
 setInterval(tickAges, 1000);
-poll();
-connect();
+start();
 `;
 
 /** The dashboard HTML document. */
@@ -306,6 +387,11 @@ export const DASHBOARD_HTML = `<!doctype html>
   <span id="reconcile-result" class="meta"></span>
 </header>
 <main>
+  <form id="login" class="banner" hidden>
+    <label>This daemon needs its API token (the content of http.tokenFile): <input id="token" type="password" autocomplete="off" spellcheck="false"></label>
+    <button type="submit">Open dashboard</button>
+    <span id="login-error" class="error-text"></span>
+  </form>
   <div id="registry" class="banner">Loading status…</div>
   <div id="summary" class="summary"></div>
   <div id="nodes"></div>

@@ -10,6 +10,7 @@ import { CourierError, isCourierError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CourierMetrics } from './create-metrics.js';
 import { createStatusStream } from './create-status-stream.js';
+import { createRequestGuard, type Denial } from './guard-request.js';
 import { DASHBOARD_CONTENT_SECURITY_POLICY, DASHBOARD_HTML } from './dashboard-page.js';
 import type { StatusView } from '../status/build-status-view.js';
 
@@ -55,7 +56,28 @@ export interface HttpServerOptions {
   keepAliveMs?: number;
   /** Where failures of getStatus, getRevisions and onReconcile are logged. */
   logger?: Logger;
+  /** Bearer token every path but the probes (and, unless protectMetrics, /metrics) needs; unset = open. */
+  token?: string;
+  /** Require the token for /metrics too. */
+  protectMetrics?: boolean;
+  /** Server timeouts in ms (defaults: SERVER_TIMEOUTS); tests shorten them. */
+  timeouts?: Partial<ServerTimeouts>;
 }
+
+/** Bounds that keep slow or idle clients (slowloris) from holding connections: Node's http.Server settings. */
+export interface ServerTimeouts {
+  /** Receive the request headers within this. */
+  headersTimeout: number;
+  /** Receive the whole request within this (a response, such as the event stream, may last longer). */
+  requestTimeout: number;
+  /** Close an idle keep-alive connection after this. */
+  keepAliveTimeout: number;
+  /** How often the server checks headersTimeout and requestTimeout. */
+  checkInterval: number;
+}
+
+/** The daemon's server timeouts: its clients are probes, Prometheus, the CLI and one dashboard, all quick. */
+export const SERVER_TIMEOUTS: ServerTimeouts = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, checkInterval: 1_000 };
 
 /** A running HTTP server. */
 export interface HttpServer {
@@ -84,9 +106,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     onError: (err) => logError(err, '/api/events'),
   });
   const routes = createRoutes(options, stream.add);
+  const guard = createRequestGuard({ listenHost: host, token: options.token, protectMetrics: options.protectMetrics });
+  const timeouts = { ...SERVER_TIMEOUTS, ...options.timeouts };
 
-  const server = createServer((req, res) => {
-    void handleRequest(routes, req, res).catch((err: unknown) => {
+  const server = createServer({ connectionsCheckingInterval: timeouts.checkInterval, requestTimeout: timeouts.requestTimeout, headersTimeout: timeouts.headersTimeout, keepAliveTimeout: timeouts.keepAliveTimeout }, (req, res) => {
+    void handleRequest(routes, guard, req, res).catch((err: unknown) => {
       logError(err, req.url ?? '');
       if (res.headersSent) {
         res.destroy();
@@ -230,9 +254,15 @@ function createRoutes(options: HttpServerOptions, addStream: (res: ServerRespons
   ]);
 }
 
-/** Dispatch one request: 404 for an unknown path, 405 (with Allow) for a wrong method; HEAD is GET without a body. */
-async function handleRequest(routes: Map<string, Route>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Dispatch one request: the guard first (403 / 401), then 404 for an unknown path, 405 (with Allow) for a wrong method; HEAD is GET without a body. */
+async function handleRequest(routes: Map<string, Route>, guard: (req: IncomingMessage, pathname: string) => Denial | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://courier.invalid');
+  const denial = guard(req, url.pathname);
+  if (denial) {
+    for (const [name, value] of Object.entries(denial.headers)) res.setHeader(name, value);
+    sendJson(res, denial.status, { error: { code: denial.code, message: denial.message } });
+    return;
+  }
   const route = routes.get(url.pathname);
   if (!route) {
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });

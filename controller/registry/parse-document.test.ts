@@ -81,3 +81,33 @@ describe('empty and text documents', () => {
     expect(locateOffset('ab\r\ncd', 4)).toEqual({ line: 2, column: 1 });
   });
 });
+
+describe('size and entry limits', () => {
+  it('refuses a 50 MB document before parsing it, naming the document and the limit', () => {
+    const huge = `{"a": {"subdomain": "a", "ip": "100.64.0.1", "port": 80, "public": false, "pad": "${'x'.repeat(50 * 1024 * 1024)}"}}`;
+    const problems = problemsOf({ 'services.json': huge });
+    expect(problems.map((p) => [p.document, p.path])).toEqual([['services.json', '$']]);
+    expect(problems[0]?.message).toMatch(/^is 52428\d\d\d bytes, more than the 4 MiB a registry document may hold/);
+  });
+
+  it('refuses 100,000 services (a small document) with the entry limit', () => {
+    const services: Record<string, unknown> = {};
+    for (let i = 0; i < 100_000; i++) services[`s${i}`] = {};
+    const problems = problemsOf({ 'services.json': JSON.stringify(services) });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ document: 'services.json', path: '$' });
+    expect(problems[0]?.message).toBe('holds 100000 entries, more than the 10000 a registry document may hold (services, routes, nodes or domains)');
+  });
+
+  it('counts the nodes of registry.json across its role arrays', () => {
+    const worker = (i: number) => ({ name: `w${i}`, ip: `100.64.${Math.floor(i / 250)}.${(i % 250) + 1}`, ssh_user: 'u' });
+    const doc = { management_laptops: [], vps_nodes: [], worker_nodes: Array.from({ length: 10_001 }, (_, i) => worker(i)) };
+    expect(problemsOf({ 'registry.json': JSON.stringify(doc) })[0]?.message).toMatch(/^holds 10004 entries/);
+  });
+
+  it('accepts a document at the limits', () => {
+    const services: Record<string, unknown> = {};
+    for (let i = 0; i < 9_999; i++) services[`s${i}`] = { subdomain: `s${i}`, ip: '100.64.0.1', port: 80, public: false };
+    expect(parseRegistry(snapshotOf({ 'services.json': JSON.stringify(services) })).services).toHaveLength(9_999);
+  });
+});

@@ -12,6 +12,21 @@ import { scanJson } from './scan-json.js';
 /** Deeper nesting than this is rejected, so later recursive steps cannot overflow the stack. */
 const MAX_DEPTH = 64;
 
+/**
+ * Largest registry document accepted, in bytes. A Kubernetes ConfigMap holds at most 1 MiB, and
+ * MyNodeOne's documents are a few KiB; a bigger one is a mistake (or an attack) that would cost the
+ * daemon its memory budget, so it is refused before it is parsed.
+ */
+export const MAX_DOCUMENT_BYTES = 4 * 1024 * 1024;
+
+/** The problem message for a document of `bytes` bytes over MAX_DOCUMENT_BYTES (the files source says it before reading). */
+export function documentTooLarge(bytes: number): string {
+  return `is ${bytes} bytes, more than the ${MAX_DOCUMENT_BYTES / 1024 / 1024} MiB a registry document may hold (a ConfigMap holds at most 1 MiB); split the registry or remove what does not belong in it`;
+}
+
+/** Most entries (object keys plus array items, one level down) a document may hold: services, routes, nodes, domains. */
+export const MAX_DOCUMENT_ENTRIES = 10_000;
+
 /** The outcome of parsing: `ok` false means a problem was recorded and the value is unusable. */
 export type ParsedDocument = { ok: true; empty: true } | { ok: true; empty: false; value: unknown } | { ok: false };
 
@@ -19,12 +34,22 @@ export type ParsedDocument = { ok: true; empty: true } | { ok: true; empty: fals
 export function parseDocument(raw: RawDocument, check: DocumentChecker): ParsedDocument {
   // A byte-order mark is invisible in editors and breaks JSON.parse: drop it.
   const text = raw.text.startsWith('\ufeff') ? raw.text.slice(1) : raw.text;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_DOCUMENT_BYTES) {
+    check.report('$', documentTooLarge(bytes));
+    return { ok: false };
+  }
   if (text.trim() === '') return { ok: true, empty: true };
   if (raw.format === 'text') return { ok: true, empty: false, value: text.trim() };
   const parsed = raw.format === 'json' ? parseJson(text, check) : parseYaml(text, check);
   if (!parsed.ok || parsed.empty) return parsed;
   if (exceedsDepth(parsed.value, MAX_DEPTH)) {
     check.report('$', `is nested deeper than ${MAX_DEPTH} levels; registry documents are shallow`);
+    return { ok: false };
+  }
+  const entries = countEntries(parsed.value);
+  if (entries > MAX_DOCUMENT_ENTRIES) {
+    check.report('$', `holds ${entries} entries, more than the ${MAX_DOCUMENT_ENTRIES} a registry document may hold (services, routes, nodes or domains)`);
     return { ok: false };
   }
   return parsed;
@@ -98,6 +123,15 @@ export function locateOffset(text: string, offset: number): { line: number; colu
     }
   }
   return { line, column: end - lineStart + 1 };
+}
+
+/** Keys or items of the value, plus the items of each array directly inside it (registry.json's role arrays, vps_nodes). */
+function countEntries(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
+  const children = Array.isArray(value) ? value : Object.values(value);
+  let count = children.length;
+  for (const child of children) if (Array.isArray(child)) count += child.length;
+  return count;
 }
 
 /** True when `value` nests arrays/objects deeper than `limit` (stops recursing at the limit). */

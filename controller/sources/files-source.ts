@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CourierError } from '../errors.js';
 import { createRegistryError } from '../registry/create-registry-error.js';
+import { documentTooLarge, MAX_DOCUMENT_BYTES } from '../registry/parse-document.js';
 import type { RegistryProblem, RegistrySnapshot } from '../registry/model.js';
 import { decodeRegistryText, pickDocuments, REGISTRY_FILES } from './source-watcher.js';
 
@@ -28,6 +29,12 @@ export async function readFilesSource(dir: string, options: FilesSourceOptions =
   const found = await Promise.all(
     REGISTRY_FILES.map(async (file) => {
       const path = join(directory, file.file);
+      // an oversized document is refused without reading it into memory (parseDocument checks again)
+      const size = await stat(path).then((s) => s.size, () => undefined);
+      if (size !== undefined && size > MAX_DOCUMENT_BYTES) {
+        problems.push({ document: file.document, origin: show(path), path: '$', message: documentTooLarge(size) });
+        return undefined;
+      }
       const bytes = await readOptionalFile(path, show(path));
       return bytes === undefined ? undefined : decodeRegistryText(bytes, file, show(path), problems, 'save it as UTF-8 text');
     }),

@@ -56,6 +56,9 @@ export interface AgentRun {
 /** Options for one run: extra environment, or a PATH override. */
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (the tests run as root, which may write anywhere). */
+  uid?: number;
+  gid?: number;
 }
 
 /** Environment for a shell: the caller's, busybox applets only on PATH where asked. */
@@ -70,6 +73,8 @@ export function startAgent(shell: Shell, args: string[], options: RunOptions = {
   const child = spawn(shell.command, [...shell.args, '-c', AGENT_SCRIPT, 'courier-agent', ...args], {
     env: shellEnv(shell, options.env),
     stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.uid === undefined ? {} : { uid: options.uid }),
+    ...(options.gid === undefined ? {} : { gid: options.gid }),
   });
   // The agent may stop reading early (a protocol error): a late write must not crash the test.
   child.stdin.on('error', () => undefined);

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startHttpServer, type HttpServer } from '../../controller/http/start-http-server.js';
+import { startHttpServer, type HttpServer, type HttpServerOptions } from '../../controller/http/start-http-server.js';
 import { createFakeDaemon, createNodeView, type FakeDaemon } from './create-fake-daemon.js';
 
 // Debian's chromium, installed by the global setup; playwright-core brings no browser of its own.
@@ -36,8 +36,8 @@ afterAll(async () => {
 });
 
 /** Start a server over `daemon` and open the dashboard, collecting page errors. */
-async function openDashboard(daemon: FakeDaemon, setup?: (page: Page) => Promise<unknown>): Promise<{ page: Page; errors: string[] }> {
-  const server = await startHttpServer(daemon.options());
+async function openDashboard(daemon: FakeDaemon, setup?: (page: Page) => Promise<unknown>, overrides: Partial<HttpServerOptions> = {}): Promise<{ page: Page; errors: string[]; server: HttpServer }> {
+  const server = await startHttpServer(daemon.options(overrides));
   servers.push(server);
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   pages.push(page);
@@ -50,7 +50,7 @@ async function openDashboard(daemon: FakeDaemon, setup?: (page: Page) => Promise
   });
   await setup?.(page);
   await page.goto(`${server.url}/`);
-  return { page, errors };
+  return { page, errors, server };
 }
 
 /** The `data-status` of a node's row. */
@@ -126,5 +126,49 @@ describe('dashboard page', () => {
     daemon.reconcileAnswer = { accepted: false, reason: 'not the leader' };
     await page.click('#reconcile');
     await expect.poll(() => page.locator('#reconcile-result').textContent(), { timeout: WAIT, interval: 100 }).toBe('not started: not the leader');
+  });
+
+  it('with a token asks for it once, keeps it in the tab session and sends it with every request', async () => {
+    const token = 'dashboard-token-0123456789abcdef';
+    const daemon = createFakeDaemon();
+    const authorizations: (string | undefined)[] = [];
+    const { page, errors, server } = await openDashboard(
+      daemon,
+      async (p) => p.on('request', (r) => r.url().includes('/api/') && authorizations.push(r.headers().authorization)),
+      { token },
+    );
+    // the page holds no data until the token is given
+    await page.waitForSelector('#login:not([hidden])');
+    await expect(page.locator('#connection').textContent()).resolves.toBe('token needed');
+    expect(await page.locator('[data-node]').count()).toBe(0);
+
+    await page.fill('#token', 'not-the-token-0000000000');
+    await page.click('#login button[type="submit"]');
+    await expect.poll(() => page.locator('#login-error').textContent(), { timeout: WAIT, interval: 100 }).toBe('The token was not accepted.');
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('courier-token'))).toBeNull();
+
+    await page.fill('#token', token);
+    await page.click('#login button[type="submit"]');
+    await page.waitForSelector('[data-node="edge-1"][data-status="pending_sync"]');
+    await page.waitForSelector('#login[hidden]', { state: 'attached' });
+    // the event stream carries the token too: a status change arrives live
+    await page.waitForSelector('#connection.live');
+    daemon.updateNode('edge-1', { status: 'active', failures: 0, last_error: null });
+    await page.waitForSelector('[data-node="edge-1"][data-status="active"]');
+    await page.click('#reconcile');
+    await expect.poll(() => page.locator('#reconcile-result').textContent(), { timeout: WAIT, interval: 100 }).toBe('reconcile started');
+    expect(authorizations).toContain(`Bearer ${token}`);
+
+    // a reload in the same tab does not ask again
+    await page.reload();
+    await page.waitForSelector('[data-node="edge-1"]');
+    expect(await page.locator('#login').getAttribute('hidden')).not.toBeNull();
+
+    // a new browser session asks again: the token was in sessionStorage, not in a cookie or localStorage
+    const other = await browser.newPage();
+    pages.push(other);
+    await other.goto(`${server.url}/`);
+    await other.waitForSelector('#login:not([hidden])', { timeout: WAIT });
+    expect(errors.filter((e) => !/401/.test(e))).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { ServiceAccount, ConfigMap, PersistentVolumeClaim, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { parseConfig } from '../../controller/config/load-config.js';
 import { DOCUMENT_CONFIGMAPS } from '../../controller/registry/model.js';
 import { packagePath } from '../../controller/package-root.js';
@@ -24,6 +25,7 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   Deployment: Deployment as never,
   Role: Role as never,
   RoleBinding: RoleBinding as never,
+  NetworkPolicy: NetworkPolicy as never,
 };
 
 /** Every object in the manifests directory (kustomization excluded). */
@@ -95,6 +97,35 @@ describe('Kubernetes manifests', () => {
     expect(config.source.type).toBe('kubernetes');
     expect(config.leaderElection.enabled).toBe(true);
     expect(config.http.listen).toBe('0.0.0.0:9470');
+  });
+
+  it('the API is guarded by a token from the Secret courier-http-token, mounted where courier.yaml reads it, metrics included', () => {
+    const cm = objects.find((o) => o.object.kind === 'ConfigMap')!.object as never as { data: Record<string, string> };
+    const config = parseConfig(cm.data['courier.yaml']!, '/etc/courier/config/courier.yaml');
+    expect(config.http.protectMetrics).toBe(true);
+    const deployment = objects.find((o) => o.object.kind === 'Deployment')!.object as never as {
+      spec: { template: { spec: { containers: { volumeMounts: { name: string; mountPath: string }[] }[]; volumes: { name: string; secret?: { secretName: string; optional?: boolean; items: { key: string; path: string }[] } }[] } } };
+    };
+    const pod = deployment.spec.template.spec;
+    const volume = pod.volumes.find((v) => v.secret?.secretName === 'courier-http-token');
+    expect(volume?.secret?.optional).not.toBe(true);
+    const mount = pod.containers[0]!.volumeMounts.find((m) => m.name === volume!.name)!;
+    expect(config.http.tokenFile).toBe(path.posix.join(mount.mountPath, volume!.secret!.items[0]!.path));
+  });
+
+  it('the NetworkPolicy lets only Prometheus reach the daemon port of the courier pods', () => {
+    const policy = objects.find((o) => o.object.kind === 'NetworkPolicy')!.object as never as {
+      spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress: { from: { namespaceSelector?: unknown; podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] };
+    };
+    const deployment = objects.find((o) => o.object.kind === 'Deployment')!.object as never as { spec: { template: { metadata: { labels: Record<string, string> } } } };
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress).toHaveLength(1);
+    expect(policy.spec.ingress[0]!.ports).toEqual([{ protocol: 'TCP', port: 9470 }]);
+    for (const peer of policy.spec.ingress[0]!.from) {
+      // every peer is narrowed to Prometheus pods, never a whole namespace or everything
+      expect(peer.podSelector?.matchLabels).toEqual({ 'app.kubernetes.io/name': 'prometheus' });
+    }
   });
 });
 

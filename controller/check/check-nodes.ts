@@ -1,0 +1,121 @@
+/**
+ * The per-node part of `courier check`: the node's host key in ssh.knownHosts, the node reachable
+ * with a working agent that could write its targets (asked with `courier-agent probe`, which
+ * writes nothing), whether it is restricted, and how long ago it was last verified. Nodes are
+ * probed in parallel, at most ssh.concurrency at once.
+ */
+import pLimit from 'p-limit';
+import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import type { Config } from '../config/load-config.js';
+import { ROLE_ARRAYS, type Node, type Registry } from '../registry/model.js';
+import { readKnownHosts, knownKeyTypes, type KnownHost } from '../transport/known-hosts.js';
+import { probeAgent } from '../transport/probe-agent.js';
+import { readStatusFile, type StatusDocument } from '../status/status-file.js';
+import { failure, type CheckResult } from './run-site-checks.js';
+
+/** Every per-node check, node by node in registry order. */
+export async function checkNodes(config: Config, registry: Registry, options: { agentScript: string; now: Date; keyUsable: boolean }): Promise<CheckResult[]> {
+  const knownHosts = await readKnownHosts(config.ssh.knownHosts).catch(() => [] as KnownHost[]);
+  const status: StatusDocument = await readStatusFile(config.state.statusFile).catch(() => ({ version: 1 as const, nodes: {} }));
+  const limit = pLimit(config.ssh.concurrency);
+  const perNode = await Promise.all(
+    registry.nodes.map((node) =>
+      limit(async () => {
+        const results: CheckResult[] = [];
+        const known = node.transport === 'local' || knownKeyTypes(knownHosts, node.ip, node.sshPort).length > 0;
+        if (node.transport === 'ssh') {
+          results.push(
+            known
+              ? { check: 'known host', node: node.name, ok: true, detail: `${node.ip}:${node.sshPort} is in ${config.ssh.knownHosts}` }
+              : { check: 'known host', node: node.name, ok: false, detail: `no host key for ${node.ip}:${node.sshPort} in ${config.ssh.knownHosts}`, fix: `Run \`courier nodes trust ${node.name}\` and compare the fingerprint with the node.` },
+          );
+        }
+        results.push(known && options.keyUsable ? await checkAgent(config, node, options.agentScript) : { check: 'agent', node: node.name, ok: false, detail: 'not tried: fix the SSH key and host key first' });
+        results.push(checkRestricted(registry, node));
+        results.push(checkVerified(config, node, status, options.now));
+        return results;
+      }),
+    ),
+  );
+  return perNode.flat();
+}
+
+/** The targets a node's role writes. */
+function targetsOf(config: Config, node: Node): string[] {
+  return node.role === 'vps' ? [config.traefik.path] : [config.hosts.path];
+}
+
+/** Reachable, a working agent (version, hasher, tools) and every target writable. */
+async function checkAgent(config: Config, node: Node, agentScript: string): Promise<CheckResult> {
+  const transport = {
+    identity: config.ssh.identity,
+    agentSocket: process.env.SSH_AUTH_SOCK,
+    knownHostsFile: config.ssh.knownHosts,
+    connectTimeout: config.ssh.connectTimeout,
+    sessionTimeout: Math.min(config.ssh.sessionTimeout, 60_000),
+  };
+  let probe;
+  try {
+    probe = await probeAgent(node, agentScript, targetsOf(config, node), transport);
+  } catch (err) {
+    return failure('agent', err, node.name);
+  }
+  const problems: string[] = [];
+  if (!probe.hasher) problems.push('no sha1sum, shasum or openssl');
+  if (probe.missingTools.length > 0) problems.push(`missing ${probe.missingTools.join(', ')}`);
+  for (const t of probe.targets) if (!t.ok) problems.push(`${t.path}: ${t.reason}`);
+  const targets = probe.targets.map((t) => `${t.path} ${t.ok ? `writable (${t.exists ? 'exists' : 'absent'})` : 'not writable'}`).join(', ');
+  const detail = `courier-agent ${probe.version} on ${node.sshUser}@${node.ip}${node.sudo ? ' (sudo)' : ''}, hasher ${probe.hasher ?? 'none'}; ${targets}`;
+  if (problems.length === 0) return { check: 'agent', node: node.name, ok: true, detail };
+  return {
+    check: 'agent',
+    node: node.name,
+    ok: false,
+    detail: `${detail}; ${problems.join('; ')}`,
+    fix: `Install the missing tools on the node, and give ${node.sshUser} write access to the target's directory, or set "sudo": true for ${node.name} in registry.json (password-less sudo -n).`,
+  };
+}
+
+/** Restricted (forced-command key) or not, from the node entry's `restricted` field. */
+function checkRestricted(registry: Registry, node: Node): CheckResult {
+  // `restricted` comes with `courier nodes restrict`; until the model carries it, read the entry
+  const modelled = (node as Node & { restricted?: unknown }).restricted;
+  const entries = (registry.documents['registry.json'] as Record<string, { name?: unknown; restricted?: unknown }[] | undefined> | undefined)?.[ROLE_ARRAYS[node.role]];
+  const restricted = modelled === true || entries?.find((e) => e.name === node.name)?.restricted === true;
+  return {
+    check: 'restricted',
+    node: node.name,
+    ok: true,
+    detail: restricted
+      ? 'restricted: the control plane key runs only the agent on this node'
+      : `not restricted: the control plane key opens a shell on this node${node.transport === 'ssh' ? ` (\`courier nodes restrict ${node.name}\` limits it to the agent)` : ' (local transport)'}`,
+  };
+}
+
+/** Verified recently: active, and last verified within two reconcile intervals. */
+function checkVerified(config: Config, node: Node, status: StatusDocument, now: Date): CheckResult {
+  const st = status.nodes[node.name];
+  const base = { check: 'verified', node: node.name };
+  if (!st?.last_sync) return { ...base, ok: false, detail: 'never verified', fix: `Run \`courier push --node ${node.name}\` (or let the daemon reconcile).` };
+  const age = formatAge(now.getTime() - Date.parse(st.last_sync));
+  const at = st.revision ? ` at revision ${st.revision.slice(0, 12)}` : '';
+  if (st.status !== 'active') {
+    const code = st.last_error?.code;
+    const fix = code && code in ERROR_CODES ? ERROR_CODES[code as ErrorCode].fix : `Run \`courier verify --node ${node.name}\`.`;
+    return { ...base, ok: false, detail: `${st.status} after ${st.failures} failure(s); last verified ${age} ago${at}${st.last_error ? `; last error ${st.last_error.code}: ${st.last_error.message}` : ''}`, fix };
+  }
+  if (now.getTime() - Date.parse(st.last_sync) > 2 * config.reconcile.interval) {
+    return { ...base, ok: false, detail: `last verified ${age} ago${at}, more than twice reconcile.interval`, fix: `Is the daemon running? \`courier verify --node ${node.name}\` checks it now.` };
+  }
+  return { ...base, ok: true, detail: `last verified ${age} ago${at}` };
+}
+
+/** `42s`, `5m`, `3h`, `2d`. */
+function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172_800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86_400)}d`;
+}
+
