@@ -30,7 +30,8 @@ export function createDaemonSite(fleet: SshdFleet, roles: readonly string[], ext
   const registry = path.join(dir, 'registry');
   mkdirSync(registry);
   const knownHosts = path.join(dir, 'known_hosts');
-  fleet.writeKnownHosts(knownHosts);
+  // synchronously: a command run right after creating the site must find every host key
+  writeFileSync(knownHosts, fleet.nodes.map((_, i) => `${fleet.knownHostsLine(i)}\n`).join(''), { mode: 0o600 });
   const config = path.join(dir, 'courier.yaml');
   writeFileSync(
     config,
