@@ -47,12 +47,12 @@ describe.each(SHELLS)('courier-agent restricted mode under $name', (shell) => {
   const run = (command: string, input?: Buffer | string, options?: { asArgument?: boolean }) => runRestricted(shell, agent, command, input, { ...options, env: { HOME: home } });
 
   it('refuses anything but the agent commands with one line on stderr and nothing on stdout', async () => {
-    for (const command of ['id', '', 'sh -c id', 'courier-agent sync --root /', 'courier-agent sync --root=/', 'courier-agent sync; id', 'courier-agent restricted id', 'courier-agent verify --bogus', 'courier-agent upgrade x', '/bin/sh -i']) {
+    for (const command of ['id', '', 'sh -c id', 'courier-agent sync --root /', 'courier-agent sync --root=/', 'courier-agent sync; id', 'courier-agent restricted id', 'courier-agent verify --bogus', 'courier-agent upgrade x', 'courier-agent probe --root /', '/bin/sh -i']) {
       const result = await run(command);
       expect(result.code, command).toBe(2);
       expect(result.stdout, command).toBe('');
       expect(result.stderr.trim().split('\n'), command).toHaveLength(1);
-      expect(result.stderr, command).toContain('refused: this key runs only courier-agent sync, verify, serve, --version, upgrade or revoke');
+      expect(result.stderr, command).toContain('refused: this key runs only courier-agent sync, verify, serve, probe, --version, upgrade or revoke');
     }
     expect(listTree(root)).toEqual([]);
   });
