@@ -8,6 +8,7 @@ import { openStore } from '../store/open-store.js';
 import { listRevisions } from '../store/list-revisions.js';
 import { diffRevisions } from '../store/diff-revisions.js';
 import { resolveRevision } from '../store/resolve-revision.js';
+import { showRevision } from '../store/show-revision.js';
 import type { CommandContext } from './run-command.js';
 
 /** The site's store, from its config alone. */
@@ -54,5 +55,27 @@ export async function diffCommand(ctx: CommandContext, a: string | undefined, b:
   }
   for (const d of diffs) ctx.out(d.patch);
   if (diffs.length === 0) ctx.out('no differences');
+  return 0;
+}
+
+/** `courier show REV`: trigger, time, changed nodes and artifacts, and the unified diff against the parent. */
+export async function showCommand(ctx: CommandContext, spec: string): Promise<number> {
+  const store = await openSiteStore(ctx);
+  const detail = await showRevision(store, spec);
+  if (ctx.options.json) {
+    ctx.out(JSON.stringify(detail, null, 2));
+    return 0;
+  }
+  ctx.out(`revision ${detail.revision}`);
+  ctx.out(`parent   ${detail.parent ?? '(none: first revision)'}`);
+  ctx.out(`time     ${detail.time}`);
+  ctx.out(`trigger  ${detail.trigger}`);
+  ctx.out('');
+  ctx.out(detail.message.trimEnd().split('\n').map((line) => `    ${line}`).join('\n'));
+  ctx.out('');
+  if (detail.nodes.length === 0) ctx.out('no node changed');
+  for (const n of detail.nodes) ctx.out(`${n.node} (${n.change}): ${n.artifacts.map((a) => `${a.name} ${a.change}`).join(', ') || 'manifest only'}`);
+  for (const r of detail.registry) ctx.out(`registry/${r.document} (${r.change})`);
+  for (const file of detail.files) ctx.out(file.patch);
   return 0;
 }

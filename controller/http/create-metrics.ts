@@ -30,6 +30,8 @@ export interface CourierMetrics {
   setLeader(leader: boolean): void;
   /** Node sessions running now. */
   setSessionsInFlight(count: number): void;
+  /** Whether the site is suspended (nodes held on the pinned revision). */
+  setSuspended(suspended: boolean): void;
   /** The Prometheus text exposition of every series. */
   render(): Promise<string>;
 }
@@ -60,6 +62,7 @@ export function createMetrics(): CourierMetrics {
   const watchEvents = new Counter({ name: 'courier_watch_events_total', help: 'Change events seen by the source watcher.', labelNames: ['source'] as const, registers });
   const reconciles = new Counter({ name: 'courier_reconciles_total', help: 'Reconcile passes by what started them.', labelNames: ['trigger'] as const, registers });
   const inFlight = new Gauge({ name: 'courier_sync_sessions_in_flight', help: 'Node sync sessions running now.', registers });
+  const suspended = new Gauge({ name: 'courier_suspended', help: '1 while the site is suspended (rollback or suspend: nodes held on the pinned revision, nothing rendered from the registry), else 0.', registers });
   const leader = new Gauge({ name: 'courier_leader', help: '1 while this process is the one writer (holds the lease or lock), else 0.', registers });
 
   // The role each node's series carry, and the modes seen per node: prom-client removes a series
@@ -134,6 +137,10 @@ export function createMetrics(): CourierMetrics {
 
     setSessionsInFlight(count) {
       inFlight.set(count);
+    },
+
+    setSuspended(value) {
+      suspended.set(value ? 1 : 0);
     },
 
     render() {
