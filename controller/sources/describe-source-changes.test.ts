@@ -20,6 +20,14 @@ describe('describeSourceChanges', () => {
       'configmap service-registry resourceVersion 107',
     ]);
     expect(describeSourceChanges(snapshot, [{ document: 'registry.json' }, { document: 'cluster-domain' }])).toEqual(['file registry/registry.json', 'cluster-domain removed from the source']);
+    const files: RegistrySnapshot = {
+      trigger: 'files: registry',
+      documents: {
+        'services.json': { name: 'services.json', origin: 'registry/services.json', format: 'json', text: '{}' },
+        'routing.json': { name: 'routing.json', origin: 'registry/routing.yaml', format: 'yaml', text: '{}' },
+      },
+    };
+    expect(describeSourceChanges(files, [{ document: 'routing.json' }, { document: 'services.json' }])).toEqual(['files registry/routing.yaml, registry/services.json']);
     expect(describeSourceChanges(snapshot, [])).toEqual([]);
   });
 });

@@ -9,10 +9,17 @@ import type { DocumentName, RegistrySnapshot } from '../registry/model.js';
 /** One description per source change behind the changed documents, in document order, without repeats. */
 export function describeSourceChanges(snapshot: RegistrySnapshot, changed: readonly { document: DocumentName }[]): string[] {
   const out: string[] = [];
+  const files: string[] = [];
   for (const { document } of changed) {
     const raw = snapshot.documents[document];
-    const text = raw === undefined ? `${document} removed from the source` : (raw.version ?? `file ${raw.origin}`);
+    // a files-source document has no version beyond its file: those are named together
+    if (raw !== undefined && raw.version === undefined) {
+      if (files.length === 0) out.push('');
+      files.push(raw.origin);
+      continue;
+    }
+    const text = raw === undefined ? `${document} removed from the source` : raw.version!;
     if (!out.includes(text)) out.push(text);
   }
-  return out;
+  return out.map((text) => (text === '' ? `${files.length === 1 ? 'file' : 'files'} ${files.join(', ')}` : text));
 }
