@@ -84,7 +84,7 @@ describe('dashboard rollback and resume', () => {
     await expect.poll(() => edge().includes('http://100.64.0.10:8080'), POLL).toBe(true);
     const pinned = (await daemon.status()).suspension!.revision;
     await expect.poll(() => allCurrent(pinned), POLL).toBe(true);
-    await page.waitForFunction((rev) => document.getElementById('revision')?.textContent === rev, pinned.slice(0, 12));
+    await expect.poll(() => page.locator('#revision').textContent(), POLL).toBe(pinned.slice(0, 12));
     await page.waitForSelector('[data-node="node-0"][data-status="active"]');
     expect(await page.locator('#suspension').textContent()).toContain('by dashboard');
     // an edit while suspended shows as waiting on the banner
@@ -98,7 +98,7 @@ describe('dashboard rollback and resume', () => {
     await expect.poll(() => edge().includes('http://100.64.0.10:8181'), POLL).toBe(true);
     const current = (await daemon.status()).revision!;
     await expect.poll(() => allCurrent(current), POLL).toBe(true);
-    await page.waitForFunction((rev) => document.getElementById('revision')?.textContent === rev, current.slice(0, 12));
+    await expect.poll(() => page.locator('#revision').textContent(), POLL).toBe(current.slice(0, 12));
     await page.screenshot({ path: path.join(out, 'dashboard-resumed.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
