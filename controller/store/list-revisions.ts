@@ -31,6 +31,11 @@ export async function listRevisions(store: Store, options: ListRevisionsOptions 
   // main filtered by node: through the per-node index instead of a walk of the whole history
   if (options.node !== undefined && options.ref === undefined && Number.isFinite(limit)) return listNodeRevisions(store, options.node, limit);
   const start = options.ref === undefined ? await readMainOrFail(store) : await resolveRevision(store, options.ref);
+  // from a ref on main's chain (a node's verified ref, usually): the index too, cut at that commit
+  if (options.node !== undefined && start !== undefined && Number.isFinite(limit)) {
+    const indexed = await listNodeRevisions(store, options.node, limit, start);
+    if (indexed !== undefined) return indexed;
+  }
   try {
     const revisions: RevisionInfo[] = [];
     let oid = start;

@@ -75,6 +75,14 @@ describe('per-node log index', () => {
     expect((await listNodeRevisions(store, 'node-2', 5)).map((r) => r.trigger)).toEqual(['other history', 'rev 0']);
   });
 
+  it('cuts at a ref on main (a node verified ref) and declines one off main', async () => {
+    const at = runGit(store, 'rev-parse', 'main~4').trim();
+    const walked = (await listRevisions(store, { ref: at })).filter((r) => r.nodes.includes('node-0')).slice(0, 3);
+    expect(await listNodeRevisions(store, 'node-0', 3, at)).toEqual(walked);
+    expect(await listRevisions(store, { ref: at, node: 'node-0', limit: 3 })).toEqual(walked);
+    expect(await listNodeRevisions(store, 'node-0', 3, '0'.repeat(40))).toBeUndefined();
+  });
+
   it('serves listRevisions with a node filter on main, and an empty store gives nothing', async () => {
     expect(await listRevisions(store, { node: 'node-1', limit: 2 })).toEqual(await walk(store, 'node-1', 2));
     const empty = await makeTempStore();

@@ -97,14 +97,22 @@ async function currentIndex(store: Store, main: string, fresh: boolean): Promise
   return index;
 }
 
-/** Revisions on main that changed `node`, newest first, at most `limit`, through the index. */
-export async function listNodeRevisions(store: Store, node: string, limit: number): Promise<RevisionInfo[]> {
+/**
+ * Revisions on main that changed `node`, newest first, at most `limit`, through the index; with
+ * `upTo`, only that commit and its first-parent ancestors (undefined when `upTo` is not on main's
+ * chain: the caller walks instead).
+ */
+export async function listNodeRevisions(store: Store, node: string, limit: number, upTo?: string): Promise<RevisionInfo[]>;
+export async function listNodeRevisions(store: Store, node: string, limit: number, upTo: string | undefined): Promise<RevisionInfo[] | undefined>;
+export async function listNodeRevisions(store: Store, node: string, limit: number, upTo?: string): Promise<RevisionInfo[] | undefined> {
   try {
     const main = await readMain(store);
     if (main === undefined || limit <= 0) return [];
     for (const fresh of [false, true]) {
       const index = await currentIndex(store, main, fresh);
-      const positions = index.nodes[node] ?? [];
+      const end = upTo === undefined ? index.commits.length - 1 : index.commits.lastIndexOf(upTo);
+      if (end === -1) return undefined;
+      const positions = (index.nodes[node] ?? []).filter((p) => p <= end);
       const picked = positions.slice(Math.max(0, positions.length - limit)).reverse();
       const revisions = await Promise.all(picked.map(async (p) => ({ oid: index.commits[p], commit: index.commits[p] === undefined ? undefined : await readCommit(store, index.commits[p]!) })));
       // the index is only a pointer: every revision must really name the node, or the index is rebuilt
