@@ -11,12 +11,10 @@
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import git from 'isomorphic-git';
-import { readMain } from './commit-revision.js';
+import { inflateSync } from 'node:zlib';
 import { parseCommitMessage } from './format-commit-message.js';
 import type { RevisionInfo, Store } from './model.js';
 import { wrapStoreError } from './store-error.js';
-import { storeFs } from './store-fs.js';
 
 /** The index file, inside the bare repository (git ignores unknown files there). */
 export function nodeLogIndexPath(store: Store): string {
@@ -33,7 +31,15 @@ interface NodeLogIndex {
   nodes: Record<string, number[]>;
 }
 
-type CommitObject = Awaited<ReturnType<typeof git.readCommit>>['commit'];
+/** What the log needs of a commit. */
+interface CommitObject {
+  parent: string[];
+  committer: { timestamp: number };
+  message: string;
+}
+
+// `courier log --node` must start fast: courier's commits are loose objects, read here with
+// node:zlib; isomorphic-git (a large import) is loaded only for a packed object (after `git gc`).
 
 function toInfo(oid: string, commit: CommitObject): RevisionInfo {
   const { trigger, nodes } = parseCommitMessage(commit.message);
@@ -41,7 +47,40 @@ function toInfo(oid: string, commit: CommitObject): RevisionInfo {
 }
 
 async function readCommit(store: Store, oid: string): Promise<CommitObject> {
-  return (await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache })).commit;
+  let raw: Buffer;
+  try {
+    raw = inflateSync(await readFile(path.join(store.dir, 'objects', oid.slice(0, 2), oid.slice(2))));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const [{ default: git }, { storeFs }] = await Promise.all([import('isomorphic-git'), import('./store-fs.js')]);
+    return (await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache })).commit;
+  }
+  return parseCommitObject(oid, raw);
+}
+
+/** A loose commit object (`commit <size>\0` + headers + blank line + message), as isomorphic-git reads it. */
+function parseCommitObject(oid: string, raw: Buffer): CommitObject {
+  const nul = raw.indexOf(0);
+  if (nul === -1 || raw.subarray(0, 7).toString('latin1') !== 'commit ') throw new Error(`object ${oid} is not a commit`);
+  const text = raw.subarray(nul + 1).toString('utf8');
+  const split = text.indexOf('\n\n');
+  const headers = (split === -1 ? text : text.slice(0, split)).split('\n');
+  const parent: string[] = [];
+  let timestamp = 0;
+  for (const line of headers) {
+    if (line.startsWith('parent ')) parent.push(line.slice(7).trim());
+    else if (line.startsWith('committer ')) timestamp = Number(/ (\d+) [+-]\d{4}$/.exec(line)?.[1] ?? 0);
+  }
+  return { parent, committer: { timestamp }, message: split === -1 ? '' : text.slice(split + 2) };
+}
+
+/** main's commit from the refs files (loose, else packed-refs), without isomorphic-git; undefined for an empty store. */
+async function readMainRef(store: Store): Promise<string | undefined> {
+  const read = (file: string) => readFile(path.join(store.dir, file), 'utf8').catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? undefined : Promise.reject(err)));
+  const loose = (await read('refs/heads/main'))?.trim();
+  if (loose) return loose;
+  const packed = await read('packed-refs');
+  return packed === undefined ? undefined : /^([0-9a-f]{40}) refs\/heads\/main$/m.exec(packed)?.[1];
 }
 
 async function loadIndex(store: Store): Promise<NodeLogIndex | undefined> {
@@ -106,7 +145,7 @@ export async function listNodeRevisions(store: Store, node: string, limit: numbe
 export async function listNodeRevisions(store: Store, node: string, limit: number, upTo: string | undefined): Promise<RevisionInfo[] | undefined>;
 export async function listNodeRevisions(store: Store, node: string, limit: number, upTo?: string): Promise<RevisionInfo[] | undefined> {
   try {
-    const main = await readMain(store);
+    const main = await readMainRef(store);
     if (main === undefined || limit <= 0) return [];
     for (const fresh of [false, true]) {
       const index = await currentIndex(store, main, fresh);
