@@ -37,7 +37,7 @@ export async function suspendSite(site: Site, request: Requester & { reason?: st
   if (main === undefined) throw new CourierError('REVISION_NOT_FOUND', 'the store has no revision to pin yet: run `courier render` or `courier push` first', {});
   const suspension: Suspension = { since: (request.now ?? new Date()).toISOString(), reason: (request.reason ?? '').trim(), revision: main, by: request.by, actor: request.actor };
   await writeSuspension(site.store, suspension);
-  site.logger.warn({ stage: 'suspension', revision: main.slice(0, 12), by: request.by }, 'site suspended');
+  site.logger.info({ stage: 'suspension', revision: main.slice(0, 12), by: request.by }, 'site suspended');
   return { suspension, already: false };
 }
 
@@ -54,7 +54,7 @@ export async function rollbackSite(site: Site, request: Requester & { target: st
     actor: request.actor,
   };
   await writeSuspension(site.store, suspension);
-  site.logger.warn({ stage: 'suspension', revision: rollback.revision.slice(0, 12), target: rollback.target.slice(0, 12), committed: rollback.committed }, 'rolled back; site suspended');
+  site.logger.info({ stage: 'suspension', revision: rollback.revision.slice(0, 12), target: rollback.target.slice(0, 12), committed: rollback.committed }, 'rolled back; site suspended');
   return { rollback, suspension };
 }
 
