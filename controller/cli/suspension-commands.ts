@@ -24,18 +24,19 @@ interface NodeOutcome {
 }
 
 /** Sync `nodes` to `revision` as stored (a node the revision lacks gets its artifacts removed). */
-export async function pushStoredRevision(site: Site, nodes: readonly Node[], revision: string): Promise<NodeSyncReport[]> {
+export async function pushStoredRevision(site: Site, nodes: readonly Node[], revision: string, mode: 'push' | 'dry-run' = 'push'): Promise<NodeSyncReport[]> {
   const states = new Map<string, DesiredState>();
   for (const node of nodes) states.set(node.name, await readNodeState(site, revision, node.name, true));
-  return syncNodes(site, nodes, revision, 'push', { desired: (node) => states.get(node.name) });
+  return syncNodes(site, nodes, revision, mode, { desired: (node) => states.get(node.name) });
 }
 
 /** `courier push` while suspended: push main (the pinned revision) with its own node list, and say so. */
-export async function pushPinned(ctx: CommandContext, site: Site, suspension: Suspension, select: (nodes: readonly Node[]) => Node[], revision: string): Promise<NodeSyncReport[]> {
+export async function pushPinned(ctx: CommandContext, site: Site, suspension: Suspension, select: (nodes: readonly Node[]) => Node[], revision: string, mode: 'push' | 'dry-run' = 'push'): Promise<NodeSyncReport[]> {
   const nodes = select((await loadRevisionRegistry(site, revision)).nodes);
-  process.stderr.write(`courier: the site is suspended since ${suspension.since}${suspension.reason ? ` (${suspension.reason})` : ''}: pushing main at ${revision.slice(0, 12)}; registry changes wait for \`courier resume\`\n`);
-  ctx.logger.info({ stage: 'suspension', revision: revision.slice(0, 12) }, 'suspended: pushing the pinned revision');
-  return pushStoredRevision(site, nodes, revision);
+  const verb = mode === 'push' ? 'pushing' : 'dry run against';
+  process.stderr.write(`courier: the site is suspended since ${suspension.since}${suspension.reason ? ` (${suspension.reason})` : ''}: ${verb} main at ${revision.slice(0, 12)}; registry changes wait for \`courier resume\`\n`);
+  ctx.logger.info({ stage: 'suspension', revision: revision.slice(0, 12), mode }, 'suspended: syncing the pinned revision');
+  return pushStoredRevision(site, nodes, revision, mode);
 }
 
 function printChanges(ctx: CommandContext, changes: NodeChange[]): void {

@@ -47,12 +47,12 @@ export async function pushCommand(ctx: CommandContext, opts: SelectOptions & { d
   const site = await openSite(ctx.options.config, ctx.logger);
   return withStateLock(site.config.state.lockFile, 'courier push', async () => {
     // suspended: main (the pinned revision) is pushed as it is, nothing is rendered
-    const suspension = opts.dryRun ? undefined : await readSuspension(site.store);
+    const suspension = await readSuspension(site.store);
     if (suspension) {
       const { pushPinned } = await import('./suspension-commands.js');
-      const reports = await pushPinned(ctx, site, suspension, (nodes) => selectNodes(nodes, opts), await currentRevision(site));
-      printReports(ctx, reports, 'changed');
-      return reports.every((r) => r.status === 'converged') ? 0 : 1;
+      const reports = await pushPinned(ctx, site, suspension, (nodes) => selectNodes(nodes, opts), await currentRevision(site), opts.dryRun ? 'dry-run' : 'push');
+      printReports(ctx, reports, opts.dryRun ? 'would change' : 'changed');
+      return reports.every((r) => r.status === 'converged' || (opts.dryRun && r.status === 'pending')) ? 0 : 1;
     }
     const { registry, rendered, commit } = await renderRevision(site, { trigger: opts.dryRun ? 'manual push (dry run)' : 'manual push' });
     const nodes = selectNodes(registry.nodes, opts);
@@ -73,7 +73,8 @@ export async function pushCommand(ctx: CommandContext, opts: SelectOptions & { d
 export async function verifyCommand(ctx: CommandContext, opts: SelectOptions): Promise<number> {
   const site = await openSite(ctx.options.config, ctx.logger);
   const revision = await currentRevision(site);
-  const registry = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
+  // suspended: the pinned revision's own node list (the live registry may not even validate)
+  const registry = (await readSuspension(site.store)) ? await loadRevisionRegistry(site, revision) : parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
   const nodes = selectNodes(registry.nodes, opts);
   const progress = createProgress(nodes.length, !ctx.options.json);
   const reports = await withStateLock(site.config.state.lockFile, 'courier verify', () => syncNodes(site, nodes, revision, 'verify', { onReport: (r) => progress.tick(r.node) }));

@@ -89,6 +89,15 @@ describe('courier rollback / suspend / resume', { timeout: CLI_TEST_TIMEOUT }, (
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('REGISTRY_INVALID');
     expect((await site.courier('status', '--json')).json).toMatchObject({ suspension: { revision: result.revision }, waiting: { valid: false, documents: [{ document: 'services.json', valid: false }] } });
+    // verify and a dry run work on the pinned revision even while the live registry does not validate
+    const verify = await site.courier('verify');
+    expect(verify.code, verify.stderr).toBe(0);
+    await site.write('edge-a', TRAEFIK_PATH, 'hand edit\n');
+    const dry = await site.courier('push', '--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(site.reports(dry)['edge-a']).toMatchObject({ status: 'pending', revision: result.revision, changed: ['traefik.yml'] });
+    expect(await text(site, 'edge-a', TRAEFIK_PATH)).toBe('hand edit\n');
+    expect((await site.courier('push', '--node', 'edge-a')).code).toBe(0);
 
     site.registry.services.immich!.port = 2300;
     await site.save();
