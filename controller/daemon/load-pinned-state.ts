@@ -5,12 +5,11 @@
  */
 import type { Node, RegistrySnapshot } from '../registry/model.js';
 import { findWaitingChanges, type WaitingChanges } from '../registry/find-waiting-changes.js';
-import { isCourierError } from '../errors.js';
 import { loadRevisionRegistry } from '../pipeline/load-revision-registry.js';
 import type { Site } from '../pipeline/open-site.js';
 import { readMain } from '../store/commit-revision.js';
 import { readRegistryDocuments } from '../store/read-revision.js';
-import { CourierError } from '../errors.js';
+import { CourierError, isCourierError } from '../errors.js';
 
 /** The pinned desired state and the waiting changes. */
 export interface PinnedState {
