@@ -56,6 +56,16 @@ describe('courier rollback / suspend / resume', { timeout: CLI_TEST_TIMEOUT }, (
       expect.stringMatching(new RegExp(`^${good} `)) as unknown as string,
     ]);
     expect(await git(site, 'log', '-1', '--format=%B', 'main')).toContain('Reason: immich unreachable');
+    // courier show: the revision, its trigger and its diff against the parent
+    const show = await site.courier('show', 'main');
+    expect(show.code).toBe(0);
+    expect(show.stdout).toContain(`trigger  rollback to ${good.slice(0, 12)}`);
+    expect(show.stdout).toContain('edge-a (modified): traefik.yml modified');
+    expect(show.stdout).toContain('-          - url: "http://100.64.0.11:9999"\n+          - url: "http://100.64.0.11:2283"');
+    const shown = (await site.courier('show', result.revision.slice(0, 8), '--json')).json as { revision: string; parent: string; files: { path: string }[] };
+    expect(shown).toMatchObject({ revision: result.revision, parent: broken });
+    expect(shown.files.map((f) => f.path)).toEqual((await git(site, 'diff', '--name-only', broken, result.revision)).trim().split('\n'));
+    expect((await site.courier('show', 'main~40')).code).toBe(2);
 
     // suspended: status shows it at the top, render refuses without committing
     const status = await site.courier('status');
