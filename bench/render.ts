@@ -248,6 +248,10 @@ async function main(argv: string[]): Promise<void> {
           { label: 'log -n 20 --node vps-000 (every 100th)', node: 'vps-000' },
           { label: 'log -n 20 --node vps-001 (only the first: walks all)', node: 'vps-001' },
         ];
+        // the per-node log index: built by the first `log --node` (a cache beside the store), used by every later one
+        await rm(path.join(storeDir, 'courier-index'), { recursive: true, force: true });
+        const indexBuild = await timed(async () => listRevisions(await openStore(storeDir), { limit: 20, node: 'vps-001' }));
+        console.error(`  per-node log index built in ${Math.round(indexBuild.ms)} ms`);
         const inProcess: Record<string, unknown> = {};
         for (const v of variants) {
           const samples: number[] = [];
@@ -285,6 +289,7 @@ async function main(argv: string[]): Promise<void> {
           listRevisions: inProcess,
           cli: cliTimes,
           stockGitLog: { ms: summarize(gitSamples) },
+          nodeIndexBuildMs: Math.round(indexBuild.ms),
         };
       }
 
@@ -306,9 +311,11 @@ async function main(argv: string[]): Promise<void> {
         for (const [label, v] of Object.entries(log.listRevisions as Record<string, { ms: { median: number }; found: number }>)) {
           rows.push([`listRevisions ${label.replace(/^log /, '')}`, `${v.ms.median} ms`, '', '≤ 1000 ms', v.ms.median <= 1000 ? 'ok' : 'MISSED']);
         }
+        rows.push(['per-node log index build (first log --node, in-process)', `${log.nodeIndexBuildMs as number} ms`, '', '', '']);
         for (const [label, v] of Object.entries(log.cli as Record<string, { ms: { median: number } }>)) {
-          const target = label.includes('--help') ? '' : '≤ 1000 ms';
-          rows.push([label, `${r1(v.ms.median)} ms`, '', target, target ? (v.ms.median <= 1000 ? 'ok' : 'MISSED') : '']);
+          const limit = label.includes('--node') ? 300 : 1000;
+          const target = label.includes('--help') ? '' : `≤ ${limit} ms`;
+          rows.push([label, `${r1(v.ms.median)} ms`, '', target, target ? (v.ms.median <= limit ? 'ok' : 'MISSED') : '']);
         }
         rows.push(['git log -n 20 (stock git, reference)', `${(log.stockGitLog as { ms: { median: number } }).ms.median} ms`, '', '', '']);
       }

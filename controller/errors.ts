@@ -123,6 +123,11 @@ export const ERROR_CODES = {
     retryable: false,
     fix: 'See `courier --help` and `courier COMMAND --help`.',
   },
+  SUSPENDED: {
+    exit: 1,
+    retryable: false,
+    fix: 'The site is suspended (after `courier rollback` or `courier suspend`): nodes stay on the pinned revision and nothing is rendered from the registry. Fix the registry, then run `courier resume`.',
+  },
 } as const;
 
 /** A stable error code; see ERROR_CODES. */

@@ -2,26 +2,34 @@
  * History commands: log and diff. They read only the store, so they load neither the registry nor
  * the render pipeline (start-up time matters for `courier log`).
  */
+import path from 'node:path';
 import { CourierError } from '../errors.js';
 import { loadConfig } from '../config/load-config.js';
-import { openStore } from '../store/open-store.js';
-import { listRevisions } from '../store/list-revisions.js';
-import { diffRevisions } from '../store/diff-revisions.js';
-import { resolveRevision } from '../store/resolve-revision.js';
 import type { CommandContext } from './run-command.js';
+
+// Store modules load on use: isomorphic-git is a large import, and `log --node` does without it.
+const revisionLog = () => import('../store/list-revisions.js');
+const history = () => Promise.all([import('../store/diff-revisions.js'), import('../store/resolve-revision.js'), import('../store/show-revision.js')]);
 
 /** The site's store, from its config alone. */
 async function openSiteStore(ctx: CommandContext) {
   const config = await loadConfig(ctx.options.config);
+  const { openStore } = await import('../store/open-store.js');
   return openStore(config.state.store);
 }
 
 /** `courier log`: revisions, newest first. */
 export async function logCommand(ctx: CommandContext, opts: { node?: string; number?: string }): Promise<number> {
-  const store = await openSiteStore(ctx);
   const limit = opts.number === undefined ? 20 : Number(opts.number);
   if (!Number.isInteger(limit) || limit < 1) throw new CourierError('USAGE', `-n ${opts.number}: expected a positive whole number`);
-  const revisions = await listRevisions(store, { node: opts.node, limit });
+  let revisions;
+  if (opts.node !== undefined) {
+    // the per-node index reads the store directly (an absent store simply has no revisions)
+    const { listNodeRevisions } = await import('../store/node-log-index.js');
+    revisions = await listNodeRevisions({ dir: path.resolve((await loadConfig(ctx.options.config)).state.store), cache: {} }, opts.node, limit);
+  } else {
+    revisions = await (await revisionLog()).listRevisions(await openSiteStore(ctx), { limit });
+  }
   if (ctx.options.json) {
     ctx.out(JSON.stringify(revisions, null, 2));
     return 0;
@@ -37,6 +45,7 @@ export async function logCommand(ctx: CommandContext, opts: { node?: string; num
 /** `courier diff [A [B]]`: unified diff of rendered files between revisions (default previous → current). */
 export async function diffCommand(ctx: CommandContext, a: string | undefined, b: string | undefined, opts: { node?: string }): Promise<number> {
   const store = await openSiteStore(ctx);
+  const [[{ diffRevisions }, { resolveRevision }], { listRevisions }] = await Promise.all([history(), import('../store/list-revisions.js')]);
   let from: string | undefined;
   let to: string;
   if (a === undefined) {
@@ -54,5 +63,27 @@ export async function diffCommand(ctx: CommandContext, a: string | undefined, b:
   }
   for (const d of diffs) ctx.out(d.patch);
   if (diffs.length === 0) ctx.out('no differences');
+  return 0;
+}
+
+/** `courier show REV`: trigger, time, changed nodes and artifacts, and the unified diff against the parent. */
+export async function showCommand(ctx: CommandContext, spec: string): Promise<number> {
+  const [, , { showRevision }] = await history();
+  const detail = await showRevision(await openSiteStore(ctx), spec);
+  if (ctx.options.json) {
+    ctx.out(JSON.stringify(detail, null, 2));
+    return 0;
+  }
+  ctx.out(`revision ${detail.revision}`);
+  ctx.out(`parent   ${detail.parent ?? '(none: first revision)'}`);
+  ctx.out(`time     ${detail.time}`);
+  ctx.out(`trigger  ${detail.trigger}`);
+  ctx.out('');
+  ctx.out(detail.message.trimEnd().split('\n').map((line) => `    ${line}`).join('\n'));
+  ctx.out('');
+  if (detail.nodes.length === 0) ctx.out('no node changed');
+  for (const n of detail.nodes) ctx.out(`${n.node} (${n.change}): ${n.artifacts.map((a) => `${a.name} ${a.change}`).join(', ') || 'manifest only'}`);
+  for (const r of detail.registry) ctx.out(`registry/${r.document} (${r.change})`);
+  for (const file of detail.files) ctx.out(file.patch);
   return 0;
 }

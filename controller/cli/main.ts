@@ -11,6 +11,7 @@ const site = () => import('./site-commands.js');
 const daemon = () => import('./daemon-commands.js');
 const edit = () => import('./registry-commands.js');
 const access = () => import('./join-commands.js');
+const suspension = () => import('./suspension-commands.js');
 
 const program = new Command('courier')
   .description('Keep cluster nodes converged on the control plane registries: render, commit, push over SSH, verify by hash.')
@@ -54,6 +55,33 @@ program
   .option('--node <name>', 'only this node')
   .addOption(json())
   .action((a: string | undefined, b: string | undefined, o: { node?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await history()).diffCommand(ctx, a, b, o)));
+
+program
+  .command('show <rev>')
+  .description('one revision: trigger, time, changed nodes and artifacts, and the unified diff against its parent')
+  .addOption(json())
+  .action((rev: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await history()).showCommand(ctx, rev)));
+
+program
+  .command('rollback <rev>')
+  .description("commit a new revision whose node trees are REV's (all nodes, or --node), push it, and suspend the site")
+  .option('--node <name>', 'only this node (repeatable); the others keep main', collect)
+  .option('--reason <text>', 'why, kept in the commit message and the suspension')
+  .addOption(json())
+  .action((rev: string, o: { node?: string[]; reason?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await suspension()).rollbackCommand(ctx, rev, o)));
+
+program
+  .command('suspend')
+  .description('keep the nodes on the current revision: the registry is still watched and validated, but nothing is rendered from it')
+  .option('--reason <text>', 'why, shown by status and the dashboard')
+  .addOption(json())
+  .action((o: { reason?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await suspension()).suspendCommand(ctx, o)));
+
+program
+  .command('resume')
+  .description('render the current registry, commit if it differs, push, and clear the suspension')
+  .addOption(json())
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await suspension()).resumeCommand(ctx)));
 
 program
   .command('dns')

@@ -20,6 +20,10 @@ import { readDaemonEndpoint } from '../daemon/daemon-endpoint.js';
 import type { SyncRequest } from '../http/start-http-server.js';
 import { askDaemon, withLockOrDaemon, type DelegatedSync } from './ask-daemon.js';
 import type { CommandContext } from './run-command.js';
+import { readSuspension } from '../store/suspension.js';
+import { readRegistryDocuments } from '../store/read-revision.js';
+import { findWaitingChanges, type WaitingChanges } from '../registry/find-waiting-changes.js';
+import { loadRevisionRegistry } from '../pipeline/load-revision-registry.js';
 import { formatAge, formatTable } from './format-table.js';
 import { createProgress } from './progress.js';
 
@@ -51,6 +55,14 @@ export async function pushCommand(ctx: CommandContext, opts: SelectOptions & { d
     return judge(reports);
   };
   return withLockOrDaemon(site.config, 'courier push', async () => {
+    // suspended: main (the pinned revision) is pushed as it is, nothing is rendered
+    const suspension = await readSuspension(site.store);
+    if (suspension) {
+      const { pushPinned } = await import('./suspension-commands.js');
+      const reports = await pushPinned(ctx, site, suspension, (nodes) => selectNodes(nodes, opts), await currentRevision(site), opts.dryRun ? 'dry-run' : 'push');
+      printReports(ctx, reports, opts.dryRun ? 'would change' : 'changed');
+      return reports.every((r) => r.status === 'converged' || (opts.dryRun && r.status === 'pending')) ? 0 : 1;
+    }
     const { registry, rendered, commit } = await renderRevision(site, { trigger: opts.dryRun ? 'manual push (dry run)' : 'manual push' });
     const nodes = selectNodes(registry.nodes, opts);
     const byNode = new Map(rendered.nodes.map((r) => [r.node.name, r.artifacts]));
@@ -76,7 +88,8 @@ function syncRequest(mode: SyncRequest['mode'], opts: SelectOptions): SyncReques
 export async function verifyCommand(ctx: CommandContext, opts: SelectOptions): Promise<number> {
   const site = await openSite(ctx.options.config, ctx.logger);
   const revision = await currentRevision(site);
-  const registry = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
+  // suspended: the pinned revision's own node list (the live registry may not even validate)
+  const registry = (await readSuspension(site.store)) ? await loadRevisionRegistry(site, revision) : parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
   const nodes = selectNodes(registry.nodes, opts);
   const progress = createProgress(nodes.length, !ctx.options.json);
   const reports = await withLockOrDaemon(
@@ -155,9 +168,19 @@ export async function planCommand(ctx: CommandContext, opts: SelectOptions & { l
 export async function statusCommand(ctx: CommandContext): Promise<number> {
   const site = await openSite(ctx.options.config, ctx.logger);
   const doc = await readStatusFile(site.config.state.statusFile);
-  const registry = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
   const main = await resolveRevision(site.store, 'main').catch(() => undefined);
-  const view = buildStatusView(registry.nodes, doc, main);
+  // suspended: the pinned revision's own node list, and the live registry only as changes waiting
+  const suspension = (await readSuspension(site.store)) ?? null;
+  let waiting: WaitingChanges | null = null;
+  let nodeList: Node[];
+  if (suspension && main) {
+    const snapshot = await readSource(site.config).catch((err: unknown) => err as Error);
+    waiting = snapshot instanceof Error ? { valid: false, error: snapshot.message, documents: [] } : findWaitingChanges(snapshot, await readRegistryDocuments(site.store, main), { publicDomain: site.config.traefik.publicDomain });
+    nodeList = (await loadRevisionRegistry(site, main)).nodes;
+  } else {
+    nodeList = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain }).nodes;
+  }
+  const view = { ...buildStatusView(nodeList, doc, main), suspension, waiting };
   const nodes = view.nodes;
   if (ctx.options.json) {
     ctx.out(JSON.stringify(view, null, 2));
@@ -165,6 +188,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
   }
   const now = new Date();
   const titles: Record<NodeRole, string> = { laptop: 'Management Laptops', vps: 'VPS Edge Nodes', worker: 'Worker Nodes' };
+  if (suspension) printSuspension(ctx, suspension, waiting);
   ctx.out(`desired revision: ${main ? main.slice(0, 12) : 'none (run courier render)'}`);
   for (const role of ['laptop', 'vps', 'worker'] as NodeRole[]) {
     const group = nodes.filter((n) => n.role === role);
@@ -185,7 +209,7 @@ export async function statusCommand(ctx: CommandContext): Promise<number> {
       ),
     );
   }
-  const open = registry.nodes.filter((n) => n.transport === 'ssh' && !n.restricted).map((n) => n.name);
+  const open = nodeList.filter((n) => n.transport === 'ssh' && !n.restricted).map((n) => n.name);
   if (open.length > 0) ctx.out(`\nwarning: the control-plane key has a full shell on ${open.join(', ')}; \`courier nodes restrict NAME\` limits it to the agent`);
   return 0;
 }
@@ -228,4 +252,17 @@ function printReports(ctx: CommandContext, reports: NodeSyncReport[], changedTit
     if (r.error) ctx.out(`${r.node}: ${r.error.code}: ${r.error.message}`);
     for (const d of r.drift ?? []) if (r.status === 'drifted') ctx.out(`${r.node}: ${d.name} ${d.path}: expected ${d.expected.slice(0, 12)}, found ${d.found === ABSENT ? 'nothing' : d.found.slice(0, 12)}`);
   }
+}
+
+/** The suspension banner at the top of `courier status`, with the registry changes waiting. */
+function printSuspension(ctx: CommandContext, suspension: { since: string; reason: string; revision: string; by: string; actor: string }, waiting: WaitingChanges | null): void {
+  ctx.out(`SUSPENDED since ${suspension.since} by ${suspension.by} (${suspension.actor}), pinned at ${suspension.revision.slice(0, 12)}${suspension.reason ? `: ${suspension.reason}` : ''}`);
+  ctx.out('  nothing is rendered from the registry until `courier resume`; nodes are kept on the pinned revision');
+  if (!waiting || waiting.documents.length === 0) ctx.out('  registry changes waiting: none');
+  else {
+    ctx.out(`  registry changes waiting (${waiting.valid ? 'the registry validates: `courier resume` applies them' : 'the registry does NOT validate: fix it before `courier resume`'}):`);
+    for (const d of waiting.documents) ctx.out(`    ${d.document} ${d.change}${d.valid ? '' : ` (invalid: ${d.problems.join('; ')})`}`);
+  }
+  if (waiting && !waiting.valid && waiting.documents.every((d) => d.valid)) ctx.out(`  ${waiting.error ?? ''}`);
+  ctx.out('');
 }

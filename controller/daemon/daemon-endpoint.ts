@@ -1,52 +1,53 @@
 /**
- * `<state>/daemon.json`: where a running daemon serves its local API (pid, host, url), so one-off
- * commands on the same state (`courier push`, `verify`, `plan --live`) can ask it to do the work
- * over its warm sessions instead of failing with LOCKED. Written atomically once the HTTP server
- * listens, removed on stop; a file naming a dead process is ignored.
+ * `<state.dir>/daemon.json`: where the running (leading) daemon serves its local API (pid, host,
+ * url), so one-off commands on the same state (`courier push`, `verify`, `plan --live`, `rollback`,
+ * `suspend`, `resume`) ask it to act over its warm sessions instead of failing with LOCKED, even
+ * when `http.listen` has port 0. Written atomically, removed on a graceful stop; a file naming a
+ * dead process or another host is ignored by readers.
  */
 import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { writeFileAtomic } from '../status/status-file.js';
 
-/** A daemon's local API endpoint. */
+/** What the file holds. */
 export interface DaemonEndpoint {
   pid: number;
   host: string;
   url: string;
-  started: string;
 }
 
-/** The endpoint file of a state directory. */
+/** The file's path in a state directory. */
 export function daemonEndpointFile(stateDir: string): string {
   return path.join(stateDir, 'daemon.json');
 }
 
-/** Record this process's endpoint. */
-export async function writeDaemonEndpoint(stateDir: string, url: string): Promise<void> {
-  const endpoint: DaemonEndpoint = { pid: process.pid, host: os.hostname(), url, started: new Date().toISOString() };
-  await writeFileAtomic(daemonEndpointFile(stateDir), JSON.stringify(endpoint) + '\n', 0o600);
+/** Record this process's API URL; `remove` deletes the file if it is still this process's. */
+export async function writeDaemonEndpoint(stateDir: string, url: string): Promise<{ remove(): Promise<void> }> {
+  const file = daemonEndpointFile(stateDir);
+  const mine: DaemonEndpoint = { pid: process.pid, host: os.hostname(), url };
+  await writeFileAtomic(file, JSON.stringify(mine) + '\n', 0o600);
+  return {
+    async remove() {
+      const current = await readDaemonEndpoint(stateDir);
+      if (current?.pid === mine.pid && current.host === mine.host) await rm(file, { force: true });
+    },
+  };
 }
 
-/** Remove the endpoint file if it is this process's. */
-export async function removeDaemonEndpoint(stateDir: string): Promise<void> {
-  const current = await readDaemonEndpoint(stateDir);
-  if (current?.pid === process.pid) await rm(daemonEndpointFile(stateDir), { force: true });
-}
-
-/** The endpoint of a live daemon on this host, or undefined. */
+/** The endpoint of a live daemon on this host, or undefined (none, unreadable, dead, elsewhere). */
 export async function readDaemonEndpoint(stateDir: string): Promise<DaemonEndpoint | undefined> {
-  let parsed: DaemonEndpoint;
+  let value: Partial<DaemonEndpoint>;
   try {
-    parsed = JSON.parse(await readFile(daemonEndpointFile(stateDir), 'utf8')) as DaemonEndpoint;
+    value = JSON.parse(await readFile(daemonEndpointFile(stateDir), 'utf8')) as Partial<DaemonEndpoint>;
   } catch {
     return undefined;
   }
-  if (typeof parsed.pid !== 'number' || typeof parsed.url !== 'string' || parsed.host !== os.hostname()) return undefined;
+  if (typeof value.pid !== 'number' || typeof value.host !== 'string' || typeof value.url !== 'string' || value.host !== os.hostname()) return undefined;
   try {
-    process.kill(parsed.pid, 0);
+    process.kill(value.pid, 0);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
-  return parsed;
+  return value as DaemonEndpoint;
 }

@@ -9,7 +9,7 @@ import { CourierError, isCourierError } from '../errors.js';
 import type { Node } from '../registry/model.js';
 import type { Artifact } from '../render/model.js';
 import { renderRevision } from '../pipeline/render-revision.js';
-import { readDesiredState, reportToOutcome, syncNode, type NodeSyncReport } from '../pipeline/sync-node.js';
+import { readNodeState, reportToOutcome, syncNode, type NodeSyncReport } from '../pipeline/sync-node.js';
 import type { Site } from '../pipeline/open-site.js';
 import type { TransportOptions } from '../transport/open-agent-channel.js';
 import { coldExchange, warmExchange, type NodeExchange } from '../transport/node-exchange.js';
@@ -29,9 +29,17 @@ import { warnIfUnguarded } from '../http/warn-if-unguarded.js';
 import { NodeScheduler } from './node-scheduler.js';
 import type { Leadership } from './start-leadership.js';
 import { createStatusWriteBack } from './status-write-back.js';
-import { removeDaemonEndpoint, writeDaemonEndpoint } from './daemon-endpoint.js';
 import pLimit from 'p-limit';
 import type { SyncRequest } from '../http/start-http-server.js';
+import { readSuspension, type Suspension } from '../store/suspension.js';
+import type { WaitingChanges } from '../registry/find-waiting-changes.js';
+import { showRevision } from '../store/show-revision.js';
+import { loadPinnedState } from './load-pinned-state.js';
+import { createSuspensionApi } from './suspension-api.js';
+import { buildNodeView } from '../status/build-node-view.js';
+import { readManifest } from '../store/read-revision.js';
+import { nodeRefName, readNodeRef } from '../store/node-refs.js';
+import { writeDaemonEndpoint } from './daemon-endpoint.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -73,12 +81,15 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   const notify = () => listeners.forEach((l) => l());
   const writeBack = await createStatusWriteBack(config, logger);
   let desired: Desired | undefined;
+  // while suspended: what holds the nodes, and the registry changes waiting in the source
+  let hold: { suspension: Suspension; waiting: WaitingChanges } | undefined;
   let registry = { valid: true as boolean, error: undefined as string | undefined };
   let firstReconcile = false;
   let leading = !config.leaderElection.enabled;
   let watcher: SourceWatcher | undefined;
   let timer: NodeJS.Timeout | undefined;
   let stopping = false;
+  let endpoint: { remove(): Promise<void> } | undefined;
   let sessions = 0;
 
   const transport: TransportOptions = {
@@ -105,7 +116,8 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
       current: () => desired,
       sync: async (node, revision, reason) => {
         const cached = desired?.revision === revision ? desired.artifacts.get(node.name) : undefined;
-        const state = cached ? { revision, artifacts: cached } : () => readDesiredState(site, revision, node.name, true);
+        // a node the revision does not render (rolled back to before it existed) gets its artifacts removed
+        const state = cached ? { revision, artifacts: cached } : () => readNodeState(site, revision, node.name, true);
         metrics.setSessionsInFlight(++sessions);
         try {
           // drift checks and reconciles hash every target; a registry change may trust the agent's cache
@@ -182,6 +194,29 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     return next.promise;
   }
 
+  /** Run `task` in the render queue: after every render queued before it, before any queued after. */
+  function exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = chain.then(task);
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Suspended: hold the nodes on main with its own node list; validate the source and list what waits. Returns the nodes to push. */
+  async function holdPinned(suspension: Suspension): Promise<string[]> {
+    const pinned = await loadPinnedState(site, readSnapshot);
+    const moved = desired?.revision !== pinned.revision;
+    desired = { revision: pinned.revision, nodes: pinned.nodes, artifacts: new Map() };
+    hold = { suspension, waiting: pinned.waiting };
+    registry = { valid: pinned.waiting.valid, error: pinned.waiting.error };
+    metrics.setSuspended(true);
+    metrics.setRegistryValid(pinned.waiting.valid);
+    metrics.setRevision(pinned.revision);
+    status.prune(new Set(pinned.nodes.keys()));
+    scheduler.prune(new Set(pinned.nodes.keys()));
+    notify();
+    return moved ? [...pinned.nodes.keys()] : [];
+  }
+
   /** The source's documents now, through the running watcher (or a one-off reader before it starts). */
   async function readSnapshot() {
     if (watcher) return watcher.read();
@@ -196,8 +231,14 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   /** source → registry → render → store; returns the nodes whose artifacts changed. */
   async function renderOnce(trigger: string): Promise<string[]> {
     try {
+      // suspended (rollback or suspend, by any replica or command): nothing is rendered from the source
+      const suspension = await readSuspension(site.store);
+      if (suspension) return await holdPinned(suspension);
+      if (hold) metrics.setSuspended(false);
+      hold = undefined;
       const snapshot = await readSnapshot();
-      const outcome = await renderRevision(site, { snapshot, trigger });
+      // the trigger names the source changes behind the documents that changed, not every event of the window
+      const outcome = await renderRevision(site, { snapshot, trigger, nameReason: 'fallback' });
       const nodes = new Map(outcome.registry.nodes.map((n) => [n.name, n]));
       desired = { revision: outcome.commit.revision, nodes, artifacts: new Map(outcome.rendered.nodes.map((r) => [r.node.name, r.artifacts])) };
       registry = { valid: true, error: undefined };
@@ -267,6 +308,8 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     metrics.setLeader(true);
     scheduler.resume();
     if (warm) pool = openPool();
+    // where commands on this host find the writer's API (its port may have been picked by the system)
+    if (http && !endpoint) endpoint = await writeDaemonEndpoint(config.state.dir, loopbackUrl(http.url));
     watcher = await createSourceWatcher(config);
     await reconcile('startup');
     readyResolve();
@@ -299,7 +342,35 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
         token,
         protectMetrics: config.http.protectMetrics,
         metrics,
-        getStatus: async () => buildStatusView([...(desired?.nodes.values() ?? [])], status.doc, desired?.revision, registry),
+        getStatus: async () => ({
+          ...buildStatusView([...(desired?.nodes.values() ?? [])], status.doc, desired?.revision, registry),
+          suspension: hold?.suspension ?? null,
+          waiting: hold?.waiting ?? null,
+        }),
+        getRevision: (spec) => showRevision(site.store, spec),
+        getNode: async (name) => {
+          const node = desired?.nodes.get(name);
+          if (!node || !desired) return undefined;
+          const verified = await readNodeRef(site.store, name);
+          const history = verified ? await listRevisions(site.store, { ref: nodeRefName(name), node: name, limit: 10 }) : [];
+          return buildNodeView({
+            node,
+            revision: desired.revision,
+            manifest: (await readManifest(site.store, desired.revision, name))?.artifacts ?? [],
+            status: status.doc.nodes[name],
+            verifiedRevision: verified,
+            verifiedAt: history.map((r) => ({ revision: r.revision, time: r.time, trigger: r.trigger })),
+          });
+        },
+        onSuspension: createSuspensionApi({
+          site,
+          leading: () => leading && !stopping,
+          exclusive,
+          rerender: renderOnce,
+          readSnapshot,
+          syncAll: (reason) => scheduler.request(undefined, reason),
+          nodes: async () => buildStatusView([...(desired?.nodes.values() ?? [])], status.doc, desired?.revision, registry).nodes,
+        }),
         getRevisions: async (limit) => (await listRevisions(site.store, { limit }).catch(() => [])).map((r) => ({ revision: r.revision, time: r.time, trigger: r.trigger, nodes: r.nodes })),
         isReady: () =>
           !leading ? { ready: false, reason: 'not the leader' } : !firstReconcile ? { ready: false, reason: 'first reconcile not finished' } : !registry.valid ? { ready: false, reason: 'registry invalid' } : { ready: true },
@@ -317,8 +388,6 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     : undefined;
   if (http) {
     log.info({ url: http.url }, 'http listening');
-    // one-off commands on this state find us here (and ask instead of failing with LOCKED)
-    if (!config.leaderElection.enabled) await writeDaemonEndpoint(config.state.dir, loopbackUrl(http.url));
   }
 
   /** `courier push` / `verify` / `plan --live` asked over the API: the same exchange, over our sessions. */
@@ -395,7 +464,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
       await status.flush(desired?.revision);
       await writeBack.flush();
       await http?.close();
-      await removeDaemonEndpoint(config.state.dir).catch(() => undefined);
+      await endpoint?.remove();
       await lock?.release();
       log.info({ finished }, 'daemon stopped');
       return finished;

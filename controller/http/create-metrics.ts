@@ -32,6 +32,8 @@ export interface CourierMetrics {
   setSessionsInFlight(count: number): void;
   /** Warm agent sessions open now (the daemon with ssh.sessions: warm). */
   setSessionsOpen(count: number): void;
+  /** Whether the site is suspended (nodes held on the pinned revision). */
+  setSuspended(suspended: boolean): void;
   /** The Prometheus text exposition of every series. */
   render(): Promise<string>;
 }
@@ -70,6 +72,7 @@ export function createMetrics(): CourierMetrics {
   const reconciles = new Counter({ name: 'courier_reconciles_total', help: 'Reconcile passes by what started them.', labelNames: ['trigger'] as const, registers });
   const inFlight = new Gauge({ name: 'courier_sync_sessions_in_flight', help: 'Node sync sessions running now.', registers });
   const sessionsOpen = new Gauge({ name: 'courier_agent_sessions_open', help: 'Warm agent sessions (one per node) open now.', registers });
+  const suspended = new Gauge({ name: 'courier_suspended', help: '1 while the site is suspended (rollback or suspend: nodes held on the pinned revision, nothing rendered from the registry), else 0.', registers });
   const leader = new Gauge({ name: 'courier_leader', help: '1 while this process is the one writer (holds the lease or lock), else 0.', registers });
 
   // The role each node's series carry, and the modes seen per node: prom-client removes a series
@@ -147,6 +150,10 @@ export function createMetrics(): CourierMetrics {
     },
     setSessionsInFlight(count) {
       inFlight.set(count);
+    },
+
+    setSuspended(value) {
+      suspended.set(value ? 1 : 0);
     },
 
     render() {

@@ -9,8 +9,9 @@
  * request; the event stream is read with fetch for that reason (EventSource cannot send headers).
  */
 import { createHash } from 'node:crypto';
+import { HISTORY_SCRIPT, HISTORY_STYLE } from './dashboard-history.js';
 
-const STYLE = `
+const BASE_STYLE = `
 :root { --bg: #f6f7f9; --card: #fff; --text: #1d2330; --muted: #687385; --line: #e3e6eb;
   --green: #1f9d55; --amber: #d68a00; --red: #d33a2c; --green-bg: #e6f6ec; --amber-bg: #fdf3e0; --red-bg: #fbe9e7; }
 @media (prefers-color-scheme: dark) {
@@ -58,7 +59,7 @@ td strong, td code, td.age { white-space: nowrap; overflow: hidden; text-overflo
 .empty { color: var(--muted); }
 `;
 
-const SCRIPT = `
+const BASE_SCRIPT = `
 'use strict';
 var ROLES = [['laptop', 'Management laptops'], ['vps', 'VPS edge nodes'], ['worker', 'Worker nodes']];
 var POLL_MS = 5000;
@@ -115,6 +116,7 @@ function tickAges() {
 function renderNode(n) {
   var tr = el('tr', 'node');
   tr.setAttribute('data-node', n.node);
+  tr.addEventListener('click', function () { showNode(n.node); });
   tr.setAttribute('data-status', n.status);
   var name = el('td');
   name.appendChild(el('strong', '', n.node));
@@ -167,6 +169,7 @@ function renderStatus(view) {
   updated.textContent = formatAge(view.updated, Date.now());
   if (view.updated) { updated.setAttribute('data-time', view.updated); updated.title = view.updated; } else updated.removeAttribute('data-time');
 
+  renderSuspension(view);
   var banner = document.getElementById('registry');
   banner.replaceChildren();
   banner.className = 'banner ' + (view.registryValid ? 'valid' : 'invalid');
@@ -214,11 +217,13 @@ function renderRevisions(revisions) {
     tr.appendChild(ageCell(r.time));
     tr.appendChild(el('td', '', r.trigger));
     tr.appendChild(el('td', '', r.nodes.length ? r.nodes.join(', ') : 'none'));
+    tr.appendChild(el('td')).appendChild(rollbackButton(r.revision));
+    tr.addEventListener('click', function () { showRevision(r.revision); });
     body.appendChild(tr);
   });
   if (!revisions.length) {
     var empty = el('td', 'empty', 'No revisions yet.');
-    empty.colSpan = 4;
+    empty.colSpan = 5;
     body.appendChild(el('tr')).appendChild(empty);
   }
 }
@@ -232,7 +237,7 @@ function authHeaders() {
 function api(path, init) {
   var options = init || {};
   options.cache = 'no-store';
-  options.headers = authHeaders();
+  options.headers = Object.assign(options.body ? { 'content-type': 'application/json' } : {}, authHeaders());
   return fetch(path, options).then(function (res) {
     if (res.status === 401) {
       askForToken(sessionStorage.getItem(TOKEN_KEY) ? 'The token was not accepted.' : '');
@@ -367,6 +372,9 @@ setInterval(tickAges, 1000);
 start();
 `;
 
+const STYLE = BASE_STYLE + HISTORY_STYLE;
+const SCRIPT = BASE_SCRIPT + HISTORY_SCRIPT;
+
 /** The dashboard HTML document. */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
@@ -385,6 +393,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   <span id="connection" class="polling">connecting</span>
   <button id="reconcile" type="button">Reconcile now</button>
   <span id="reconcile-result" class="meta"></span>
+  <span id="action-result" class="meta"></span>
 </header>
 <main>
   <form id="login" class="banner" hidden>
@@ -392,15 +401,17 @@ export const DASHBOARD_HTML = `<!doctype html>
     <button type="submit">Open dashboard</button>
     <span id="login-error" class="error-text"></span>
   </form>
+  <div id="suspension" hidden></div>
   <div id="registry" class="banner">Loading status…</div>
   <div id="summary" class="summary"></div>
   <div id="nodes"></div>
   <h2>Recent revisions</h2>
   <table class="revisions">
-    <colgroup><col><col><col><col></colgroup>
-    <thead><tr><th>Revision</th><th>Time</th><th>Trigger</th><th>Changed nodes</th></tr></thead>
+    <colgroup><col><col><col><col><col></colgroup>
+    <thead><tr><th>Revision</th><th>Time</th><th>Trigger</th><th>Changed nodes</th><th></th></tr></thead>
     <tbody id="revisions"></tbody>
   </table>
+  <div id="detail" class="panel" hidden></div>
 </main>
 <script>${SCRIPT}</script>
 </body>

@@ -50,6 +50,12 @@ export interface HttpServerOptions {
   onSync?: (request: SyncRequest) => Promise<{ status: number; body: unknown }>;
   /** Ask for a reconcile now; without it `POST /api/reconcile` is 404. */
   onReconcile?: () => Promise<{ accepted: boolean; reason?: string }>;
+  /** `GET /api/revisions/<rev>`: one revision with its per-file diffs (REVISION_NOT_FOUND → 404). */
+  getRevision?: (spec: string) => Promise<unknown>;
+  /** `GET /api/nodes/<node>`: the node's artifacts, oids, drift, errors and verified revisions; undefined → 404. */
+  getNode?: (name: string) => Promise<unknown>;
+  /** `POST /api/suspend`, `/api/resume`, `/api/rollback` (same-origin only); a CourierError's code picks the status. */
+  onSuspension?: (action: SuspensionAction, body: Record<string, unknown>, client: string) => Promise<{ status: number; body: unknown }>;
   /** Register a listener called whenever the status changes; returns the unsubscribe call. */
   subscribe?: (listener: () => void) => () => void;
   /** Interval of the event stream's keep-alive comment (default 15 s). */
@@ -87,6 +93,9 @@ export interface HttpServer {
   /** Stop listening, end the event streams and close every connection. */
   close(): Promise<void>;
 }
+
+/** The suspension actions the API offers. */
+export type SuspensionAction = 'suspend' | 'resume' | 'rollback';
 
 /** One route's handlers by method. */
 type Route = Partial<Record<'GET' | 'POST', (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void>>;
@@ -235,6 +244,7 @@ function createRoutes(options: HttpServerOptions, addStream: (res: ServerRespons
       },
     ],
     ['/api/events', { GET: (_req, res) => addStream(res) }],
+    ...createHistoryRoutes(options),
     [
       '/',
       {
@@ -263,7 +273,9 @@ async function handleRequest(routes: Map<string, Route>, guard: (req: IncomingMe
     sendJson(res, denial.status, { error: { code: denial.code, message: denial.message } });
     return;
   }
-  const route = routes.get(url.pathname);
+  // `/api/revisions/<rev>` and `/api/nodes/<node>`: a key ending in `/` serves every path below it
+  const parent = url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
+  const route = routes.get(url.pathname) ?? (parent === '/' ? undefined : routes.get(parent));
   if (!route) {
     sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route ${url.pathname}` } });
     return;
@@ -277,6 +289,91 @@ async function handleRequest(routes: Map<string, Route>, guard: (req: IncomingMe
     return;
   }
   await handler(req, res, url);
+}
+
+/** Routes of history and suspension: revision and node pages, suspend / resume / rollback. */
+function createHistoryRoutes(options: HttpServerOptions): [string, Route][] {
+  const routes: [string, Route][] = [];
+  const lastSegment = (url: URL) => decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
+  if (options.getRevision) {
+    const getRevision = options.getRevision;
+    routes.push([
+      '/api/revisions/',
+      {
+        GET: async (_req, res, url) => {
+          try {
+            sendJson(res, 200, await getRevision(lastSegment(url)));
+          } catch (err) {
+            if (!isCourierError(err, 'REVISION_NOT_FOUND')) throw err;
+            sendJson(res, 404, { error: describeError(err) });
+          }
+        },
+      },
+    ]);
+  }
+  if (options.getNode) {
+    const getNode = options.getNode;
+    routes.push([
+      '/api/nodes/',
+      {
+        GET: async (_req, res, url) => {
+          const name = lastSegment(url);
+          const view = await getNode(name);
+          if (view === undefined) sendJson(res, 404, { error: { code: 'NODE_NOT_FOUND', message: `no node ${name} in the desired revision` } });
+          else sendJson(res, 200, view);
+        },
+      },
+    ]);
+  }
+  if (options.onSuspension) {
+    const act = options.onSuspension;
+    for (const action of ['suspend', 'resume', 'rollback'] as const) {
+      routes.push([
+        `/api/${action}`,
+        {
+          POST: async (req, res) => {
+            // as for reconcile: a page on another origin may POST to loopback without a preflight
+            if (!isSameOrigin(req)) {
+              sendJson(res, 403, { error: { code: 'FORBIDDEN', message: `cross-origin requests cannot ${action}` } });
+              return;
+            }
+            const body = await readJsonBody(req);
+            if (body === undefined) {
+              sendJson(res, 400, { error: { code: 'USAGE', message: 'the request body must be a JSON object (at most 64 KiB)' } });
+              return;
+            }
+            try {
+              const outcome = await act(action, body, req.socket.remoteAddress ?? 'unknown');
+              sendJson(res, outcome.status, outcome.body);
+            } catch (err) {
+              if (!isCourierError(err)) throw err;
+              sendJson(res, err.exitCode === 2 ? (err.code === 'REVISION_NOT_FOUND' || err.code === 'NODE_NOT_FOUND' ? 404 : 400) : 409, { error: describeError(err) });
+            }
+          },
+        },
+      ]);
+    }
+  }
+  return routes;
+}
+
+/** A request body parsed as a JSON object (empty → {}); undefined when it is not one or too large. */
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 65_536) return undefined;
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text === '') return {};
+  try {
+    const value = JSON.parse(text) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `limit` from the query: default when absent, undefined when not an integer in range. */

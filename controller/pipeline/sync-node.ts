@@ -42,6 +42,8 @@ export interface DesiredState {
   /** The revision the manifest comes from (undefined for a plan rendered but not committed). */
   revision?: string;
   artifacts: Artifact[];
+  /** The node has no subtree at the revision (rolled back to before it existed): its artifacts are removed and its verified ref stays. */
+  absent?: boolean;
 }
 
 /** The desired state of a node from the store (content read only for a push). */
@@ -52,6 +54,13 @@ export async function readDesiredState(site: Site, revision: string, node: strin
     manifest.artifacts.map(async (entry) => ({ ...entry, content: withContent ? ((await readArtifact(site.store, revision, node, entry.name)) ?? '') : '' })),
   );
   return { revision, artifacts };
+}
+
+/** Like readDesiredState, but a node the revision does not render (a rollback to before it existed) wants nothing at all. */
+export async function readNodeState(site: Site, revision: string, node: string, withContent: boolean): Promise<DesiredState> {
+  const manifest = await readManifest(site.store, revision, node);
+  if (!manifest) return { revision, artifacts: [], absent: true };
+  return readDesiredState(site, revision, node, withContent);
 }
 
 /** Drift policy: `heal` overwrites hand edits, `warn` leaves a drifted node untouched and reports it. */
@@ -116,7 +125,7 @@ export async function syncNodeOnce(
     return { ...base, status: 'drifted', drift, error: { code: 'DRIFTED', message, retryable: false } };
   }
   // converged and proven by the node's own hashes: record where it was verified
-  if (mode !== 'dry-run' && desired.revision) await setNodeRef(site.store, node.name, desired.revision);
+  if (mode !== 'dry-run' && desired.revision && !desired.absent) await setNodeRef(site.store, node.name, desired.revision);
   return { ...base, status: 'converged', drift: [] };
 }
 

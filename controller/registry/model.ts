@@ -26,6 +26,8 @@ export interface RawDocument {
   /** json for JSON, yaml for a `.yaml`/`.yml` twin, text for the bare cluster-domain string. */
   format: 'json' | 'yaml' | 'text';
   text: string;
+  /** The source state this text is from, for commit triggers: `configmap <name> resourceVersion <rv>`, `git commit <id> of <url>` (files: the origin). */
+  version?: string;
 }
 
 /** What a source hands to the pipeline: the documents it found and why it was read. */

@@ -32,4 +32,11 @@ describe('stripStatusFields', () => {
       }).documents['registry.json'];
     expect(registry('active')).toEqual(registry('pending_sync'));
   });
+
+  it('drops a metadata object the write-back created for its own fields (a first write-back changes no revision)', () => {
+    const before = { worker_nodes: [{ name: 'w1', ip: '10.0.0.2', ssh_user: 'ops' }] };
+    const after = { ...before, metadata: { last_updated: '2026-01-01T00:00:00Z', updated_by: 'courier@cp' } };
+    expect(stripStatusFields(after)).toEqual(stripStatusFields(before));
+    expect(stripStatusFields({ ...before, metadata: { version: '1.0', updated_by: 'x' } })).toEqual({ ...before, metadata: { version: '1.0' } });
+  });
 });

@@ -34,7 +34,10 @@ export function stripStatusFields(registry: unknown): unknown {
   }
   const metadata = out.metadata;
   if (typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)) {
-    out.metadata = Object.fromEntries(Object.entries(metadata as Record<string, unknown>).filter(([k]) => !METADATA_STATUS_FIELDS.includes(k)));
+    const kept = Object.entries(metadata as Record<string, unknown>).filter(([k]) => !METADATA_STATUS_FIELDS.includes(k));
+    // a write-back that created `metadata` for its own fields leaves nothing of the input behind
+    if (kept.length === 0) delete out.metadata;
+    else out.metadata = Object.fromEntries(kept);
   }
   return out;
 }

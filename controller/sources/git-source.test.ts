@@ -129,8 +129,8 @@ describe('createGitSource', () => {
     const snapshot = await openSource(repo).read();
     expect(snapshot.trigger).toBe(`git commit ${short} of ${server.url}/${repo.name}`);
     expect(snapshot.documents).toEqual({
-      'services.json': { name: 'services.json', origin: `${short}:config/registry/services.json`, format: 'json', text: SERVICES },
-      'cluster-domain': { name: 'cluster-domain', origin: `${short}:config/registry/cluster-domain`, format: 'text', text: 'mycloud\n' },
+      'services.json': { name: 'services.json', origin: `${short}:config/registry/services.json`, format: 'json', text: SERVICES, version: snapshot.trigger },
+      'cluster-domain': { name: 'cluster-domain', origin: `${short}:config/registry/cluster-domain`, format: 'text', text: 'mycloud\n', version: snapshot.trigger },
     });
   });
 
@@ -150,6 +150,7 @@ describe('createGitSource', () => {
       origin: `${short}:config/registry/services.yaml`,
       format: 'yaml',
       text: 'immich:\n  subdomain: photos\n',
+      version: `git commit ${short} of ${server.url}/${repo.name}`,
     });
     expect(documents['domains.json']?.origin).toBe(`${short}:config/registry/domains.yml`);
   });

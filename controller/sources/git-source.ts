@@ -229,6 +229,7 @@ export function createGitSource(options: GitSourceOptions): SourceWatcher {
         // Seen even if its documents turn out invalid: a poll must not report it again.
         lastCommit = commit;
         const documents = await readDocuments(commit);
+        for (const doc of Object.values(documents)) doc.version = triggerFor(commit);
         return { documents, trigger: triggerFor(commit) };
       }),
 

@@ -55,15 +55,17 @@ const listRequests = () => server.requests.filter((r) => r.method === 'GET' && r
 
 describe('kubernetes source: read', () => {
   it('reads the documents that exist and leaves missing ConfigMaps and keys absent', async () => {
-    server.setConfigMap(NS, 'service-registry', { 'services.json': '{}' });
-    server.setConfigMap(NS, 'domain-registry', { 'routing.json': '{"a":1}' });
-    server.setConfigMap(NS, 'cluster-info', { 'cluster-domain': 'mycloud' });
+    const rv = (object: unknown) => (object as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+    const services = rv(server.setConfigMap(NS, 'service-registry', { 'services.json': '{}' }));
+    const domains = rv(server.setConfigMap(NS, 'domain-registry', { 'routing.json': '{"a":1}' }));
+    const cluster = rv(server.setConfigMap(NS, 'cluster-info', { 'cluster-domain': 'mycloud' }));
     server.setConfigMap('other', 'sync-controller-registry', { 'registry.json': '{}' });
     const snapshot = await makeSource().read();
+    // each document carries the resourceVersion of its ConfigMap in the very list it was read from (for commit triggers)
     expect(snapshot.documents).toEqual({
-      'services.json': { name: 'services.json', origin: 'configmap/service-registry/services.json', format: 'json', text: '{}' },
-      'routing.json': { name: 'routing.json', origin: 'configmap/domain-registry/routing.json', format: 'json', text: '{"a":1}' },
-      'cluster-domain': { name: 'cluster-domain', origin: 'configmap/cluster-info/cluster-domain', format: 'text', text: 'mycloud' },
+      'services.json': { name: 'services.json', origin: 'configmap/service-registry/services.json', format: 'json', text: '{}', version: `configmap service-registry resourceVersion ${services}` },
+      'routing.json': { name: 'routing.json', origin: 'configmap/domain-registry/routing.json', format: 'json', text: '{"a":1}', version: `configmap domain-registry resourceVersion ${domains}` },
+      'cluster-domain': { name: 'cluster-domain', origin: 'configmap/cluster-info/cluster-domain', format: 'text', text: 'mycloud', version: `configmap cluster-info resourceVersion ${cluster}` },
     });
     expect(snapshot.trigger).toMatch(/^configmaps in kube-system at resourceVersion \d+$/);
   });

@@ -177,9 +177,12 @@ export function createKubernetesSource(options: KubernetesSourceOptions): Source
       const documents: Partial<Record<DocumentName, RawDocument>> = {};
       for (const name of DOCUMENT_NAMES) {
         const { configMap, key } = DOCUMENT_CONFIGMAPS[name];
-        const text = list.items.find((cm) => cm.metadata?.name === configMap)?.data?.[key];
+        const item = list.items.find((cm) => cm.metadata?.name === configMap);
+        const text = item?.data?.[key];
         if (text === undefined) continue;
-        documents[name] = { name, origin: `configmap/${configMap}/${key}`, format: name.endsWith('.json') ? 'json' : 'text', text };
+        // the resourceVersion of this very list: the text and the version a trigger names always agree
+        const version = `configmap ${configMap} resourceVersion ${item?.metadata?.resourceVersion ?? '?'}`;
+        documents[name] = { name, origin: `configmap/${configMap}/${key}`, format: name.endsWith('.json') ? 'json' : 'text', text, version };
       }
       for (const name of CONFIGMAP_KEYS.keys()) known.set(name, registryText(name, list.items.find((cm) => cm.metadata?.name === name)));
       const trigger = pending.length > 0 ? pending.join(', ') : `configmaps in ${namespace} at resourceVersion ${list.metadata?.resourceVersion ?? '?'}`;

@@ -2,6 +2,8 @@
 import type { Node, NodeRole } from '../registry/model.js';
 import type { Drift } from '../plan/plan-sync.js';
 import type { StatusDocument } from './status-file.js';
+import type { Suspension } from '../store/suspension.js';
+import type { WaitingChanges } from '../registry/find-waiting-changes.js';
 
 /** One node's row. */
 export interface NodeStatusView {
@@ -26,6 +28,10 @@ export interface StatusView {
   updated: string | null;
   registryValid: boolean;
   registryError?: string;
+  /** The suspension in force (rollback or suspend), or null. */
+  suspension?: Suspension | null;
+  /** While suspended: the registry changes waiting since the pinned revision, and whether they validate. */
+  waiting?: WaitingChanges | null;
   nodes: NodeStatusView[];
 }
 

@@ -81,7 +81,7 @@ export async function commitRevision(store: Store, input: CommitInput): Promise<
         dir: store.dir,
         gitdir: store.dir,
         commit: {
-          message: formatCommitMessage(input.trigger, changes, registry),
+          message: formatCommitMessage(typeof input.trigger === 'function' ? input.trigger(registry) : input.trigger, changes, registry),
           tree: next.rootTree,
           parent: parent === undefined ? [] : [parent],
           author: signature,
@@ -103,6 +103,6 @@ export async function commitRevision(store: Store, input: CommitInput): Promise<
       return { revision, parent, committed: true, changes, registry };
     });
   } catch (err) {
-    throw wrapStoreError(err, 'commit', store.dir, { trigger: input.trigger });
+    throw wrapStoreError(err, 'commit', store.dir, typeof input.trigger === 'string' ? { trigger: input.trigger } : {});
   }
 }

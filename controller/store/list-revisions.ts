@@ -6,6 +6,7 @@ import git from 'isomorphic-git';
 import { readMain } from './commit-revision.js';
 import { parseCommitMessage } from './format-commit-message.js';
 import type { RevisionInfo, Store } from './model.js';
+import { listNodeRevisions } from './node-log-index.js';
 import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
 import { storeFs } from './store-fs.js';
@@ -27,7 +28,14 @@ export interface ListRevisionsOptions {
 export async function listRevisions(store: Store, options: ListRevisionsOptions = {}): Promise<RevisionInfo[]> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   if (limit <= 0) return [];
+  // main filtered by node: through the per-node index instead of a walk of the whole history
+  if (options.node !== undefined && options.ref === undefined && Number.isFinite(limit)) return listNodeRevisions(store, options.node, limit);
   const start = options.ref === undefined ? await readMainOrFail(store) : await resolveRevision(store, options.ref);
+  // from a ref on main's chain (a node's verified ref, usually): the index too, cut at that commit
+  if (options.node !== undefined && start !== undefined && Number.isFinite(limit)) {
+    const indexed = await listNodeRevisions(store, options.node, limit, start);
+    if (indexed !== undefined) return indexed;
+  }
   try {
     const revisions: RevisionInfo[] = [];
     let oid = start;

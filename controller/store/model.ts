@@ -47,8 +47,11 @@ export interface Store {
 export interface CommitInput {
   documents: Registry['documents'];
   nodes: NodeRender[];
-  /** What caused this revision (file change, ConfigMap resourceVersion, source commit, manual push, rollback). */
-  trigger: string;
+  /**
+   * What caused this revision (file change, ConfigMap resourceVersion, source commit, manual push,
+   * rollback); a function is called with the registry documents that changed, once they are known.
+   */
+  trigger: string | ((registry: RegistryChange[]) => string);
   /** Commit time; defaults to the current time. */
   now?: Date;
 }
