@@ -68,7 +68,10 @@ function daemonRows(d: DaemonBenchResult, floor: WarmFloorResult | undefined, co
       options.absoluteLimit ? verdict(v <= options.absoluteLimit) : '',
     ]);
   rows.push([`${label}   on main after (watch + debounce + render + commit)`, ms(d.editToCommittedMs.median), '', '', '', '']);
-  rows.push([`${label}   CPU per edit: daemon / node side`, `${Math.round(d.controllerCpuMsPerEdit.median)} / ${Math.round(d.nodeSideCpuMsPerEdit.median)} ms`, floor && d.sessions === 'warm' ? `floor client ${ms(floor.medianRoundCpuMs)}` : '', '', '', '']);
+  const perNode = (v: number) => Math.round((v / d.nodes) * 10) / 10;
+  const fc = d.sessions === 'warm' && floor ? `floor: ${Math.round(floor.medianRoundCpuMs)} / ${Math.round(floor.medianRoundNodeCpuMs ?? Number.NaN)} ms` : '';
+  rows.push([`${label}   CPU per edit: daemon / node side`, `${Math.round(d.controllerCpuMsPerEdit.median)} / ${Math.round(d.nodeSideCpuMsPerEdit.median)} ms`, fc, '', '', '']);
+  rows.push([`${label}   CPU per edit per node: daemon / node side`, `${perNode(d.controllerCpuMsPerEdit.median)} / ${perNode(d.nodeSideCpuMsPerEdit.median)} ms`, d.sessions === 'warm' && floor ? `floor: ${perNode(floor.medianRoundCpuMs)} / ${perNode(floor.medianRoundNodeCpuMs ?? Number.NaN)} ms` : '', '', '', '']);
   rows.push([`${label}   daemon start -> all active${d.sessions === 'warm' ? ', all sessions open' : ''}`, ms(d.startupMs), '', '', '', '']);
   if (d.comeback) {
     const c = d.comeback.ms.median;

@@ -26,6 +26,8 @@ export interface FloorSpec {
   bytes: number;
   /** Repetitions (cold: whole runs; warm: rounds over the open sessions). */
   reps: number;
+  /** PIDs of the sshd listeners serving the nodes: the warm floor reports their CPU (with sessions) per round. */
+  sshdPids?: number[];
 }
 
 /** Read a floor spec from the file named by argv[2]. */

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import ssh2 from 'ssh2';
+import { nodeSideCpuMs } from './lib.js';
 import { currentRssMB, floorMedian, floorPayload, processCpuMs, readFloorSpec, type FloorNode } from './floor-spec.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -63,9 +64,11 @@ const openMs = performance.now() - openStart;
 const rssOpenMB = currentRssMB();
 const rounds: number[] = [];
 const roundCpu: number[] = [];
+const roundNodeCpu: number[] = [];
 for (let rep = 0; rep < spec.reps; rep++) {
   const payload = floorPayload(spec.bytes, rep);
   const expected = createHash('sha1').update(payload).digest('hex');
+  const nodeCpu = spec.sshdPids ? nodeSideCpuMs(spec.sshdPids) : 0;
   const cpu = processCpuMs();
   const start = performance.now();
   await Promise.all(
@@ -79,6 +82,8 @@ for (let rep = 0; rep < spec.reps; rep++) {
   );
   rounds.push(performance.now() - start);
   roundCpu.push(processCpuMs() - cpu);
+  // the node side's CPU settles once every hash is back (the sessions' head and sha1sum have exited)
+  if (spec.sshdPids) roundNodeCpu.push(nodeSideCpuMs(spec.sshdPids) - nodeCpu);
 }
 const rssAfterMB = currentRssMB();
 for (const s of sessions) s.client.end();
@@ -92,6 +97,7 @@ console.log(
     roundMs: rounds.map(r),
     medianRoundMs: r(floorMedian(rounds)),
     medianRoundCpuMs: r(floorMedian(roundCpu)),
+    medianRoundNodeCpuMs: spec.sshdPids ? r(floorMedian(roundNodeCpu)) : undefined,
   }),
 );
 process.exit(0);

@@ -22,6 +22,7 @@ export async function writeFloorSpec(fleet: SshdFleet, n: number, concurrency: n
     concurrency,
     bytes: FLOOR_BYTES,
     reps,
+    sshdPids: [...new Set(fleet.nodes.slice(0, n).map((node) => node.pid))],
   };
   const file = path.join(await makeTempDir('courier-bench-floor-'), 'spec.json');
   await writeFile(file, JSON.stringify(spec));
@@ -75,13 +76,15 @@ export interface WarmFloorResult {
   rssAfterMB: number;
   roundMs: ReturnType<typeof summarize>;
   medianRoundCpuMs: number;
+  /** CPU of the node side (sshd listeners, sessions, what they ran) per round. */
+  medianRoundNodeCpuMs?: number;
 }
 
 /** The warm floor: open every session, then `reps` rounds of 3 KB to all nodes. */
 export async function warmFloor(fleet: SshdFleet, n: number, concurrency: number, reps: number): Promise<WarmFloorResult> {
   const spec = await writeFloorSpec(fleet, n, concurrency, reps);
   const t = await timeNode([WARM_FLOOR, spec]);
-  const out = JSON.parse(t.stdout.trim().split('\n').pop()!) as { openMs: number; rssOpenMB: number; rssAfterMB: number; roundMs: number[]; medianRoundCpuMs: number };
+  const out = JSON.parse(t.stdout.trim().split('\n').pop()!) as { openMs: number; rssOpenMB: number; rssAfterMB: number; roundMs: number[]; medianRoundCpuMs: number; medianRoundNodeCpuMs?: number };
   console.error(`  N=${n} warm floor: opened in ${out.openMs} ms, ${out.rssOpenMB} MB RSS; rounds ${out.roundMs.map(Math.round).join(', ')} ms`);
   return {
     what: `node + ssh2 process holding 1 connection + 1 open exec per node (sh loop: read a length line, head -c that many bytes into root/.wfloor, sha1sum it); a round writes ${FLOOR_BYTES} B to every node at once and waits for every hash; median of ${reps} rounds`,
@@ -91,5 +94,6 @@ export async function warmFloor(fleet: SshdFleet, n: number, concurrency: number
     rssAfterMB: out.rssAfterMB,
     roundMs: summarize(out.roundMs),
     medianRoundCpuMs: out.medianRoundCpuMs,
+    medianRoundNodeCpuMs: out.medianRoundNodeCpuMs,
   };
 }
