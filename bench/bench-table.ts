@@ -40,6 +40,8 @@ function deliveryRows(d: ColdDeliveryResult, targets: boolean, label = `N=${d.no
   if (d.cli.verify.ms.samples.length) rows.push(ratioRow(`${label} courier verify`, d.cli.verify.ms.median, f.ms.median, targets ? 1.3 : undefined));
   rows.push(ratioRow(`${label} client CPU of the fresh push`, d.cli.freshPush.cpuMs.median, f.cpuMs.median, targets ? 2 : undefined));
   if (d.cli.verify.cpuMs.samples.length) rows.push(ratioRow(`${label}   client CPU: no-change push / verify`, d.cli.noChangePush.cpuMs.median, f.cpuMs.median, undefined).map((c, i) => (i === 1 ? `${c} / ${ms(d.cli.verify.cpuMs.median)}` : c)));
+  const nc = (run: { nodeCpuMs: { median: number; samples: number[] } }) => (run.nodeCpuMs.samples.length ? String(Math.round(run.nodeCpuMs.median)) : '-');
+  rows.push([`${label}   node-side CPU: fresh / no-change / verify`, `${nc(d.cli.freshPush)} / ${nc(d.cli.noChangePush)} / ${nc(d.cli.verify)} ms`, ms(d.floorNodeCpuMs.median), `${x(d.cli.freshPush.nodeCpuMs.median, d.floorNodeCpuMs.median)}x`, '', '']);
   rows.push([`${label}   cold floor: work only (in the floor process)`, ms(f.workMs.median), `cpu ${ms(f.workCpuMs.median)}`, '', '', '']);
   rows.push([`${label}   fresh push sent`, `${d.cli.freshBytes} B`, '', '', '', '']);
   const p = d.inProcess;

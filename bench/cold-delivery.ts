@@ -14,12 +14,18 @@ import type { NodeSyncReport } from '../controller/pipeline/sync-node.js';
 import { syncNodes } from '../controller/pipeline/sync-nodes.js';
 import type { SshdFleet } from '../test/support/sshd-fleet.js';
 import { clearRoots, createFleetSite, setServiceIp, SERVICES } from './bench-site.js';
-import { peakRssMB, resetPeakRss, summarize, timed } from './lib.js';
+import { nodeSideCpuMs, peakRssMB, resetPeakRss, summarize, timed } from './lib.js';
 import { serviceIp } from './registry-gen.js';
 import { coldFloor, type ColdFloorResult } from './run-floors.js';
 import { CLI, timeNode } from './time-process.js';
 
 type Summary = ReturnType<typeof summarize>;
+/** Wall, client CPU and node-side CPU of one kind of CLI run. */
+interface Run {
+  ms: Summary;
+  cpuMs: Summary;
+  nodeCpuMs: Summary;
+}
 const CHANGED_SERVICE = 'svc-001';
 
 /** One cold delivery result. */
@@ -29,7 +35,9 @@ export interface ColdDeliveryResult {
   services: number;
   reps: number;
   floor: ColdFloorResult;
-  cli: { freshPush: { ms: Summary; cpuMs: Summary }; noChangePush: { ms: Summary; cpuMs: Summary }; verify: { ms: Summary; cpuMs: Summary }; freshBytes: number; noChangeBytes: number };
+  cli: { freshPush: Run; noChangePush: Run; verify: Run; freshBytes: number; noChangeBytes: number };
+  /** Node-side CPU (sshd listeners with the sessions they reaped) of one floor run. */
+  floorNodeCpuMs: Summary;
   inProcess?: { renderMs: Summary; pushMs: Summary; verifyMs: Summary; pushCpuMs: Summary; peakRssMB: Summary; oneChangeMs: Summary; oneChangeBytes: number; oneChangeNodes: number };
 }
 
@@ -43,33 +51,46 @@ function assertConverged(reports: NodeSyncReport[], what: string): void {
 /** CLI and floor, interleaved, then (unless `cliOnly`) the in-process breakdown. */
 export async function coldDelivery(fleet: SshdFleet, n: number, reps: number, options: { cliOnly?: boolean; noChange?: boolean; verify?: boolean } = {}): Promise<ColdDeliveryResult> {
   const site = await createFleetSite(fleet, n, `push-${n}`);
-  const cli = (args: string[]) => timeNode([CLI, '-c', site.config, ...args]);
+  const sshdPids = [...new Set(fleet.nodes.slice(0, n).map((f) => f.pid))];
+  // the node side's CPU of each timed process: what the sshd listeners (and the sessions they reaped) used meanwhile
+  const onNodes = async <T>(fn: () => Promise<T>): Promise<T & { nodeCpuMs: number }> => {
+    const before = nodeSideCpuMs(sshdPids);
+    const value = await fn();
+    return { ...value, nodeCpuMs: nodeSideCpuMs(sshdPids) - before };
+  };
+  const cli = (args: string[]) => onNodes(() => timeNode([CLI, '-c', site.config, ...args]));
   try {
     const concurrency = (await openSite(site.config, silentLogger())).config.ssh.concurrency;
     const floorRuns: ColdFloorResult[] = [];
-    const fresh = { ms: [] as number[], cpu: [] as number[] };
-    const noChange = { ms: [] as number[], cpu: [] as number[] };
-    const verify = { ms: [] as number[], cpu: [] as number[] };
+    const floorNode: number[] = [];
+    const fresh = { ms: [] as number[], cpu: [] as number[], node: [] as number[] };
+    const noChange = { ms: [] as number[], cpu: [] as number[], node: [] as number[] };
+    const verify = { ms: [] as number[], cpu: [] as number[], node: [] as number[] };
     let freshBytes = 0;
     let noChangeBytes = 0;
     for (let rep = 0; rep < reps; rep++) {
-      floorRuns.push(await coldFloor(fleet, n, concurrency, 1));
+      const fl = await onNodes(() => coldFloor(fleet, n, concurrency, 1));
+      floorRuns.push(fl);
+      floorNode.push(fl.nodeCpuMs);
       await rm(site.stateDir, { recursive: true, force: true });
       await clearRoots(fleet, n);
       await cli(['render']);
       const f = await cli(['push', '--json']);
       fresh.ms.push(f.ms);
       fresh.cpu.push(f.cpuMs);
+      fresh.node.push(f.nodeCpuMs);
       freshBytes = bytesOf(f.stdout);
       if (options.verify !== false) {
         const v = await cli(['verify', '--json']);
         verify.ms.push(v.ms);
         verify.cpu.push(v.cpuMs);
+        verify.node.push(v.nodeCpuMs);
       }
       if (options.noChange !== false) {
         const c = await cli(['push', '--json']);
         noChange.ms.push(c.ms);
         noChange.cpu.push(c.cpuMs);
+        noChange.node.push(c.nodeCpuMs);
         noChangeBytes += bytesOf(c.stdout);
       }
       console.error(`  N=${n} CLI rep ${rep + 1}/${reps}: fresh push ${Math.round(f.ms)} ms (cpu ${Math.round(f.cpuMs)}), verify ${Math.round(verify.ms.at(-1) ?? 0)} ms, no-change push ${Math.round(noChange.ms.at(-1) ?? 0)} ms; ${freshBytes} B`);
@@ -85,10 +106,11 @@ export async function coldDelivery(fleet: SshdFleet, n: number, reps: number, op
       services: SERVICES,
       reps,
       floor,
+      floorNodeCpuMs: summarize(floorNode),
       cli: {
-        freshPush: { ms: summarize(fresh.ms), cpuMs: summarize(fresh.cpu) },
-        noChangePush: { ms: summarize(noChange.ms), cpuMs: summarize(noChange.cpu) },
-        verify: { ms: summarize(verify.ms), cpuMs: summarize(verify.cpu) },
+        freshPush: { ms: summarize(fresh.ms), cpuMs: summarize(fresh.cpu), nodeCpuMs: summarize(fresh.node) },
+        noChangePush: { ms: summarize(noChange.ms), cpuMs: summarize(noChange.cpu), nodeCpuMs: summarize(noChange.node) },
+        verify: { ms: summarize(verify.ms), cpuMs: summarize(verify.cpu), nodeCpuMs: summarize(verify.node) },
         freshBytes,
         noChangeBytes,
       },
