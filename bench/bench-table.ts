@@ -75,6 +75,9 @@ function daemonRows(d: DaemonBenchResult, floor: WarmFloorResult | undefined, co
   rows.push([`${label}   CPU per edit: daemon / node side`, `${Math.round(d.controllerCpuMsPerEdit.median)} / ${Math.round(d.nodeSideCpuMsPerEdit.median)} ms`, fc, '', '', '']);
   rows.push([`${label}   CPU per edit per node: daemon / node side`, `${perNode(d.controllerCpuMsPerEdit.median)} / ${perNode(d.nodeSideCpuMsPerEdit.median)} ms`, d.sessions === 'warm' && floor ? `floor: ${perNode(floor.medianRoundCpuMs)} / ${perNode(floor.medianRoundNodeCpuMs ?? Number.NaN)} ms` : '', '', '', '']);
   rows.push([`${label}   daemon start -> all active${d.sessions === 'warm' ? ', all sessions open' : ''}`, ms(d.startupMs), '', '', '', '']);
+  const m = d.memoryReadyMB;
+  if (m) rows.push([`${label}   daemon after GC, ready: rss / heapUsed / external / arrayBuffers`, `${m.rss} / ${m.heapUsed} / ${m.external} / ${m.arrayBuffers} MB`, `RSS before GC ${d.rssReadyMB} MB`, '', '', '']);
+  if (d.agentTrace) rows.push([`${label}   one warm round on one node (strace): forks / execs`, `${d.agentTrace.forks} / ${d.agentTrace.execs}`, Object.entries(d.agentTrace.programs).slice(0, 6).map(([p, c]) => `${p} ${c}`).join(', '), '', '', '']);
   if (d.comeback) {
     const c = d.comeback.ms.median;
     rows.push([`${label} node back: port accepts -> converged`, ms(c), '', '', '<= 5000 ms', verdict(c <= 5000)]);

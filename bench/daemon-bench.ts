@@ -18,6 +18,7 @@ import { assertAllHold, clearRoots, createFleetSite, nodeHolds } from './bench-s
 import { DaemonEditor } from './daemon-edits.js';
 import { startDaemonProcess } from './daemon-process.js';
 import { nodeSideCpuMs, summarize } from './lib.js';
+import { findAgentServe, traceAgent, type AgentTrace } from './trace-agent.js';
 
 type Summary = ReturnType<typeof summarize>;
 
@@ -31,11 +32,16 @@ export interface DaemonBenchResult {
   rssReadyMB: number;
   rssAfterMB: number;
   sessionsOpen: number;
+  /** process.memoryUsage() in MB after a full GC (bench/memory-probe.ts), once ready and after the edits. */
+  memoryReadyMB?: Record<string, number>;
+  memoryAfterMB?: Record<string, number>;
   editToConvergedMs: Summary;
   editToCommittedMs: Summary;
   controllerCpuMsPerEdit: Summary;
   nodeSideCpuMsPerEdit: Summary;
   comeback?: { ms: Summary; pendingAfterStopMs: Summary; node: string };
+  /** One extra (untimed) edit with strace on node 0's agent: what its round forked and ran. */
+  agentTrace?: AgentTrace;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -59,7 +65,7 @@ async function firstAccept(address: string, port: number, timeoutMs: number): Pr
 }
 
 /** Run the daemon on the first `n` fleet nodes and measure. */
-export async function daemonBench(fleet: SshdFleet, n: number, options: { sessions: 'warm' | 'cold'; edits: number; comebacks?: number; pollMs?: number; timeoutMs?: number }): Promise<DaemonBenchResult> {
+export async function daemonBench(fleet: SshdFleet, n: number, options: { sessions: 'warm' | 'cold'; edits: number; comebacks?: number; pollMs?: number; timeoutMs?: number; traceAgent?: boolean }): Promise<DaemonBenchResult> {
   const site = await createFleetSite(fleet, n, `daemon-${options.sessions}-${n}`, {
     ssh: [`sessions: ${options.sessions}`],
     httpListen: '127.0.0.1:0',
@@ -85,7 +91,8 @@ export async function daemonBench(fleet: SshdFleet, n: number, options: { sessio
     const startupMs = performance.now() - started;
     const rssReadyMB = daemon.rssMB();
     const sessionsOpen = await daemon.sessionsOpen();
-    console.error(`  N=${n} ${options.sessions} daemon ready in ${Math.round(startupMs)} ms, ${sessionsOpen} sessions open, RSS ${rssReadyMB} MB`);
+    const memoryReadyMB = await daemon.memoryMB();
+    console.error(`  N=${n} ${options.sessions} daemon ready in ${Math.round(startupMs)} ms, ${sessionsOpen} sessions open, RSS ${rssReadyMB} MB; after gc ${JSON.stringify(memoryReadyMB)}`);
 
     const editor = new DaemonEditor(opened, names, { pollMs, timeoutMs });
     const sshdPids = [...new Set(fleet.nodes.slice(0, n).map((f) => f.pid))];
@@ -100,6 +107,13 @@ export async function daemonBench(fleet: SshdFleet, n: number, options: { sessio
       await assertAllHold(fleet, site, e.ip, `${options.sessions} daemon edit ${i + 1}`);
     }
     console.error(`  N=${n} ${options.sessions} daemon edit → all converged: ${s.ms.map(Math.round).join(', ')} ms (on main after ${s.committed.map(Math.round).join(', ')}); cpu per edit: daemon ${s.controller.map(Math.round).join(', ')} ms, node side ${s.nodes.map(Math.round).join(', ')} ms`);
+
+    let agentTrace: AgentTrace | undefined;
+    const agentPid = options.traceAgent && options.sessions === 'warm' ? findAgentServe(fleet.nodes[0]!.pid) : undefined;
+    if (agentPid) {
+      agentTrace = await traceAgent(agentPid, () => editor.edit());
+      if (agentTrace) console.error(`  N=${n} one warm round on ${names[0]} (strace): ${agentTrace.forks} forks, ${agentTrace.execs} execs: ${JSON.stringify(agentTrace.programs)}`);
+    } else if (options.traceAgent && options.sessions === 'warm') console.error(`  no courier-agent serve process found under ${names[0]}'s sshd; no trace`);
 
     let comeback: DaemonBenchResult['comeback'];
     if (options.comebacks) {
@@ -137,6 +151,7 @@ export async function daemonBench(fleet: SshdFleet, n: number, options: { sessio
       comeback = { ms: summarize(back), pendingAfterStopMs: summarize(pending), node: name };
     }
     const rssAfterMB = daemon.rssMB();
+    const memoryAfterMB = await daemon.memoryMB();
     return {
       nodes: n,
       sessions: options.sessions,
@@ -145,11 +160,14 @@ export async function daemonBench(fleet: SshdFleet, n: number, options: { sessio
       rssReadyMB,
       rssAfterMB,
       sessionsOpen,
+      memoryReadyMB,
+      memoryAfterMB,
       editToConvergedMs: summarize(s.ms),
       editToCommittedMs: summarize(s.committed),
       controllerCpuMsPerEdit: summarize(s.controller),
       nodeSideCpuMsPerEdit: summarize(s.nodes),
       ...(comeback ? { comeback } : {}),
+      ...(agentTrace ? { agentTrace } : {}),
     };
   } finally {
     const code = await daemon.stop();

@@ -5,9 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { CLI } from './time-process.js';
+import { CLI, MEMORY_PROBE } from './time-process.js';
 import { PROJECT_DIR, processTreeCpuMs } from './lib.js';
 
 /** A daemon child process. */
@@ -20,13 +20,20 @@ export interface DaemonProcess {
   rssMB(): number;
   /** CPU ms used so far by the daemon process. */
   cpuMs(): number;
+  /** The daemon's memory after a full GC (bench/memory-probe.ts), MB: rss, heapTotal, heapUsed, external, arrayBuffers. */
+  memoryMB(): Promise<Record<string, number> | undefined>;
   /** SIGTERM, wait for exit (SIGKILL after 60 s); resolves with the exit code. */
   stop(): Promise<number | null>;
 }
 
 /** Start `courier daemon -c <config>` (config with http.listen 127.0.0.1:0) and wait until it serves its API. */
 export async function startDaemonProcess(config: string, stateDir: string, timeoutMs = 120_000): Promise<DaemonProcess> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, '-c', config, 'daemon'], { cwd: PROJECT_DIR, stdio: ['ignore', 'ignore', 'pipe'] });
+  const memoryFile = path.join(stateDir, '..', 'daemon-memory.json');
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', MEMORY_PROBE, CLI, '-c', config, 'daemon'], {
+    cwd: PROJECT_DIR,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, COURIER_BENCH_MEMORY_FILE: memoryFile },
+  });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-8000)));
   let exited: number | null | undefined;
@@ -61,6 +68,22 @@ export async function startDaemonProcess(config: string, stateDir: string, timeo
       return m ? Math.round(Number(m[1]) / 102.4) / 10 : Number.NaN;
     },
     cpuMs: () => processTreeCpuMs(pid),
+    async memoryMB() {
+      await rm(memoryFile, { force: true });
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 200; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        const text = await readFile(memoryFile, 'utf8').catch(() => '');
+        if (!text) continue;
+        try {
+          const m = JSON.parse(text) as Record<string, number>;
+          return Object.fromEntries(Object.entries(m).filter(([, v]) => typeof v === 'number').map(([k, v]) => [k, Math.round(v / 104857.6) / 10]));
+        } catch {
+          // half written
+        }
+      }
+      return undefined;
+    },
     async stop() {
       if (exited !== undefined) return exited;
       child.kill('SIGTERM');

@@ -30,7 +30,7 @@
  *
  * Options: --sizes 10,50 --reps 5 --daemon-edits 10 --comebacks 3 --cold-edits 5 --scale 1000
  *   --scale-reps 2 --scale-edits 3 --skip-delivery --skip-daemon --skip-cold-daemon --skip-build
- *   --with-rss --rss-edits 300 --with-render. Writes bench/results/bench.json (and scale.json).
+ *   --skip-trace --with-rss --rss-edits 300 --with-render. Writes bench/results/bench.json (and scale.json).
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -108,7 +108,7 @@ async function main(argv: string[]): Promise<void> {
       if (!has('--skip-delivery')) for (const n of sizes) results.delivery.push(await coldDelivery(fleet, n, reps));
       if (wantDaemon) {
         results.warmFloor = await warmFloor(fleet, largest, 32, Math.max(daemonEdits, 5));
-        results.daemon.push(await daemonBench(fleet, largest, { sessions: 'warm', edits: daemonEdits, comebacks }));
+        results.daemon.push(await daemonBench(fleet, largest, { sessions: 'warm', edits: daemonEdits, comebacks, traceAgent: !has('--skip-trace') }));
         if (!has('--skip-cold-daemon')) results.daemon.push(await daemonBench(fleet, largest, { sessions: 'cold', edits: coldEdits }));
       }
       if (has('--with-rss')) {

@@ -13,6 +13,7 @@ import { PROJECT_DIR } from './lib.js';
 export const CLI = path.join(PROJECT_DIR, 'dist/controller/cli/main.js');
 export const COLD_FLOOR = path.join(PROJECT_DIR, 'dist/bench/floor-cold.js');
 export const WARM_FLOOR = path.join(PROJECT_DIR, 'dist/bench/floor-warm.js');
+export const MEMORY_PROBE = path.join(PROJECT_DIR, 'dist/bench/memory-probe.js');
 
 /** One timed process: wall and CPU ms, exit code and its stdout. */
 export interface TimedProcess {
