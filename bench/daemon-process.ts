@@ -16,6 +16,8 @@ export interface DaemonProcess {
   url: string;
   /** Warm sessions open now (courier_agent_sessions_open). */
   sessionsOpen(): Promise<number>;
+  /** Send a signal to the daemon process. */
+  signal(signal: NodeJS.Signals): void;
   /** RSS of the daemon process now, MB (VmRSS). */
   rssMB(): number;
   /** CPU ms used so far by the daemon process. */
@@ -27,10 +29,10 @@ export interface DaemonProcess {
 }
 
 /** Start `courier daemon -c <config>` (config with http.listen 127.0.0.1:0) and wait until it serves its API. */
-export async function startDaemonProcess(config: string, stateDir: string, timeoutMs = 120_000): Promise<DaemonProcess> {
+export async function startDaemonProcess(config: string, stateDir: string, timeoutMs = 120_000, options: { nodeArgs?: string[]; cwd?: string } = {}): Promise<DaemonProcess> {
   const memoryFile = path.join(stateDir, '..', 'daemon-memory.json');
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', MEMORY_PROBE, CLI, '-c', config, 'daemon'], {
-    cwd: PROJECT_DIR,
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', ...(options.nodeArgs ?? []), '--import', MEMORY_PROBE, CLI, '-c', config, 'daemon'], {
+    cwd: options.cwd ?? PROJECT_DIR,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, COURIER_BENCH_MEMORY_FILE: memoryFile },
   });
@@ -68,6 +70,7 @@ export async function startDaemonProcess(config: string, stateDir: string, timeo
       return m ? Math.round(Number(m[1]) / 102.4) / 10 : Number.NaN;
     },
     cpuMs: () => processTreeCpuMs(pid),
+    signal: (sig) => void child.kill(sig),
     async memoryMB() {
       await rm(memoryFile, { force: true });
       child.kill('SIGUSR2');
