@@ -29,8 +29,8 @@ export class DaemonEditor {
     this.services = JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, { ip: string }>;
   }
 
-  /** One edit: returns ms from the rename until every node is active at the new main, and that revision. */
-  async edit(): Promise<{ ms: number; committedMs: number; revision: string; ip: string }> {
+  /** One edit: returns ms from the rename until every node (or those in `waitFor`) is active at the new main, and that revision. */
+  async edit(waitFor: readonly string[] = this.nodeNames): Promise<{ ms: number; committedMs: number; revision: string; ip: string }> {
     const before = await readMain(this.site.store);
     const ip = serviceIp(3, ++this.gen);
     this.services[EDITED_SERVICE]!.ip = ip;
@@ -48,13 +48,13 @@ export class DaemonEditor {
         // when the new revision was first seen on main (render + commit done, push starting)
         committedMs ??= performance.now() - start;
         const doc = await readStatusFile(this.site.config.state.statusFile);
-        if (this.nodeNames.every((n) => doc.nodes[n]?.status === 'active' && doc.nodes[n]?.revision === main)) {
+        if (waitFor.every((n) => doc.nodes[n]?.status === 'active' && doc.nodes[n]?.revision === main)) {
           return { ms: performance.now() - start, committedMs, revision: main, ip };
         }
       }
       if (performance.now() > deadline) {
         const doc = await readStatusFile(this.site.config.state.statusFile);
-        const behind = this.nodeNames.filter((n) => doc.nodes[n]?.revision !== main || doc.nodes[n]?.status !== 'active');
+        const behind = waitFor.filter((n) => doc.nodes[n]?.revision !== main || doc.nodes[n]?.status !== 'active');
         throw new Error(`daemon did not converge within ${this.options.timeoutMs ?? 60_000} ms (main ${main?.slice(0, 12)}; behind: ${behind.join(', ')})`);
       }
     }

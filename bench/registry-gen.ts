@@ -143,7 +143,7 @@ export function registrySnapshot(reg: GenRegistry, trigger: string): RegistrySna
 }
 
 /** A courier.yaml for a bench site (files source in `registry/`, state in `state/`). */
-export function siteConfig(options: { ssh?: { identity: string; knownHosts: string }; extra?: string } = {}): string {
+export function siteConfig(options: { ssh?: { identity: string; knownHosts: string; extra?: string[] }; httpListen?: string; extra?: string } = {}): string {
   return [
     'source:',
     '  type: files',
@@ -155,9 +155,9 @@ export function siteConfig(options: { ssh?: { identity: string; knownHosts: stri
     `  publicDomain: ${PUBLIC_DOMAIN}`,
     'hosts:',
     '  path: /etc/hosts',
-    ...(options.ssh ? ['ssh:', `  identity: ${options.ssh.identity}`, `  knownHosts: ${options.ssh.knownHosts}`] : []),
+    ...(options.ssh ? ['ssh:', `  identity: ${options.ssh.identity}`, `  knownHosts: ${options.ssh.knownHosts}`, ...(options.ssh.extra ?? []).map((l) => `  ${l}`)] : []),
     'http:',
-    '  enabled: false',
+    ...(options.httpListen ? [`  listen: ${options.httpListen}`] : ['  enabled: false']),
     'log:',
     '  level: error',
     options.extra ?? '',
