@@ -9,7 +9,7 @@
  * not do host certificates), as are malformed lines, comments and blank lines, as OpenSSH does.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { CourierError } from '../errors.js';
 
@@ -90,6 +90,29 @@ export async function readKnownHosts(file: string): Promise<KnownHost[]> {
     throw new CourierError('CONFIG_INVALID', `${file}: cannot read the known_hosts file (ssh.knownHosts): ${(err as Error).message}`, { file }, { cause: err });
   }
   return parseKnownHosts(text);
+}
+
+const parsedFiles = new Map<string, { stamp: string; entries: KnownHost[] }>();
+
+/**
+ * readKnownHosts, parsed once per version of the file: while its inode, size and mtime are
+ * unchanged every caller shares one parsed list. The daemon dials each node's session again and
+ * again (and 1,000 of them at start): re-parsing the whole file per dial, and keeping a copy per
+ * connection, cost O(nodes²) time and memory. A changed file (`courier nodes trust`) is read again.
+ */
+export async function readKnownHostsCached(file: string): Promise<KnownHost[]> {
+  let stamp: string;
+  try {
+    const st = await stat(file);
+    stamp = `${st.ino}:${st.size}:${st.mtimeMs}`;
+  } catch {
+    return readKnownHosts(file);
+  }
+  const hit = parsedFiles.get(file);
+  if (hit?.stamp === stamp) return hit.entries;
+  const entries = await readKnownHosts(file);
+  parsedFiles.set(file, { stamp, entries });
+  return entries;
 }
 
 /** The name OpenSSH looks up for a host and port: `host` for 22, else `[host]:port`. */

@@ -1,9 +1,11 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { packagePath } from '../package-root.js';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../registry/model.js';
 import { runChannel } from '../../test/support/run-channel.js';
-import { buildAgentCommand, openAgentChannel, shellQuote } from './open-agent-channel.js';
+import { buildAgentCommand, inlineScript, openAgentChannel, shellQuote } from './open-agent-channel.js';
 
 const run = promisify(execFile);
 
@@ -31,7 +33,8 @@ const ARGS = ['sync', '--root', '/tmp/a b', "it's", '$HOME', '`id`', 'two\nlines
 describe('buildAgentCommand', () => {
   it('passes a script with quotes, $, backticks and newlines and every argument through sh -c intact', async () => {
     const command = buildAgentCommand(NASTY_SCRIPT, ARGS, { sudo: false });
-    expect(command.startsWith("sh -c '#!/bin/sh\n")).toBe(true);
+    // comment lines do not travel
+    expect(command.startsWith("sh -c 'printf \"%s\\n\" \"$0\"\n")).toBe(true);
     const result = await run('sh', ['-c', command]).catch((e: { code: number; stdout: string }) => e);
     expect((result as { code?: number }).code).toBe(7);
     expect(result.stdout).toBe(`courier-agent\n${ARGS.map((a) => `[${a}]\n`).join('')}${EXPECTED_TAIL}`);
@@ -62,5 +65,26 @@ describe('openAgentChannel', () => {
     const { stdout, exit } = await runChannel(channel, 'hello\n');
     expect(stdout.toString()).toBe('hello\n');
     expect(exit).toEqual({ code: 4 });
+  });
+});
+
+describe('inlineScript', () => {
+  const agent = readFileSync(packagePath('node-agent', 'courier-agent'), 'utf8');
+  const unquote = (q: string) => q.slice(1, -1).replace(/'\\''/g, "'");
+
+  it('sends the agent without comment lines, blank lines or indentation, keeping the here-document', () => {
+    const inline = unquote(inlineScript(agent));
+    expect(inline.length).toBeLessThan(agent.length * 0.7);
+    // outside the here-document no line is a comment, blank or indented
+    const outside = inline.replace(/<<EOF\n[\s\S]*?\nEOF\n/, '<<EOF\n');
+    expect(outside.split('\n').filter((l) => l.startsWith('#') || /^\s/.test(l) || l === '')).toEqual([]);
+    expect(inline).toContain('usage: courier-agent --version\n       courier-agent sync');
+  });
+
+  it('is still a script dash parses, and the same agent (version, commands)', () => {
+    const inline = unquote(inlineScript(agent));
+    expect(spawnSync('dash', ['-n'], { input: inline }).status).toBe(0);
+    const version = spawnSync('dash', ['-c', inline, 'courier-agent', '--version'], { encoding: 'utf8' });
+    expect(version.stdout).toBe(spawnSync('dash', ['-c', agent, 'courier-agent', '--version'], { encoding: 'utf8' }).stdout);
   });
 });

@@ -26,7 +26,7 @@ export function shellQuote(word: string): string {
  * a POSIX shell, which parses the quotes; `courier-agent` becomes the script's `$0`.
  */
 export function buildAgentCommand(agentScript: string, args: readonly string[], options: { sudo: boolean }): string {
-  const words = ['sh', '-c', `'${agentScript.replace(/'/g, `'\\''`)}'`, 'courier-agent', ...args.map(shellQuote)];
+  const words = ['sh', '-c', inlineScript(agentScript), 'courier-agent', ...args.map(shellQuote)];
   return `${options.sudo ? 'sudo -n ' : ''}${words.join(' ')}`;
 }
 
@@ -43,6 +43,34 @@ export function buildRestrictedCommand(args: readonly string[]): string {
     else words.push(shellQuote(args[i]!));
   }
   return ['courier-agent', ...words].join(' ');
+}
+
+let lastInline: { script: string; quoted: string } | undefined;
+
+/**
+ * The agent as it travels inline, shell-quoted: without its comment lines, blank lines and
+ * indentation (outside the one here-document, whose text is kept as written). The login shell and
+ * then `sh` parse the whole command on every cold session, and a warm session's channel keeps it:
+ * about 40% fewer bytes to send, parse and hold. The installed agent is the full script.
+ */
+export function inlineScript(agentScript: string): string {
+  if (lastInline?.script === agentScript) return lastInline.quoted;
+  const kept: string[] = [];
+  let hereEnd: string | undefined;
+  for (const line of agentScript.split('\n')) {
+    if (hereEnd !== undefined) {
+      kept.push(line);
+      if (line === hereEnd) hereEnd = undefined;
+      continue;
+    }
+    const trimmed = line.trimStart();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    kept.push(trimmed);
+    hereEnd = /<<-?\s*'?([A-Z]+)'?\s*$/.exec(trimmed)?.[1];
+  }
+  const quoted = `'${kept.join('\n').replace(/'/g, `'\\''`)}'`;
+  lastInline = { script: agentScript, quoted };
+  return quoted;
 }
 
 /** Open an agent channel to `node` over its transport (`ssh` or `local`) running `agentScript` with `args`. */

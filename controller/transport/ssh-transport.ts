@@ -10,7 +10,7 @@ import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2'
 import type { Node } from '../registry/model.js';
 import { CourierError } from '../errors.js';
 import { countingReadable, countingWritable, normalizeSignal, quietly, type AgentChannel, type AgentExit } from './agent-channel.js';
-import { checkHostKey, fingerprintSha256, keyTypeOf, knownKeyTypes, readKnownHosts, type KnownHost } from './known-hosts.js';
+import { checkHostKey, fingerprintSha256, keyTypeOf, knownKeyTypes, readKnownHostsCached, type KnownHost } from './known-hosts.js';
 import { describeTarget, hostKeyMismatchError, hostKeyUnknownError, timeoutError, wrapConnectError, type Ssh2Error, type SshTarget } from './ssh-errors.js';
 
 /** How to reach and authenticate to a node over SSH (from courier.yaml's `ssh` section). */
@@ -54,7 +54,7 @@ const KEEPALIVE_COUNT_MAX = 3;
 export async function openSshChannel(node: Node, command: string, options: SshChannelOptions): Promise<AgentChannel> {
   const target: SshTarget = { node, host: node.ip, port: node.sshPort };
   const credentials = await loadCredentials(target, options);
-  const entries = options.knownHosts ?? (await readKnownHosts(options.knownHostsFile));
+  const entries = options.knownHosts ?? (await readKnownHostsCached(options.knownHostsFile));
 
   return new Promise<AgentChannel>((resolve, reject) => {
     const client = new ssh2.Client();
