@@ -213,6 +213,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     metrics.setRevision(pinned.revision);
     status.prune(new Set(pinned.nodes.keys()));
     scheduler.prune(new Set(pinned.nodes.keys()));
+    pool?.setNodes([...pinned.nodes.values()]);
     notify();
     return moved ? [...pinned.nodes.keys()] : [];
   }
