@@ -32,7 +32,7 @@ export default function setup(): void {
     .filter(([, file]) => !existsSync(file))
     .map(([pkg]) => pkg);
   if (missing.length === 0) return;
-  const command = `apt-get update && apt-get install -y ${missing.join(' ')}`;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (process.getuid?.() !== 0) {
     throw new Error(`courier's tests need Debian packages that are not installed: ${missing.join(', ')}.\nInstall them with:\n  sudo ${command}`);
   }

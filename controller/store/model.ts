@@ -41,6 +41,10 @@ export interface Store {
   nodeTrees?: Map<string, Map<string, string>>;
   /** `<commit>\0<node>` → that node's manifest (null: not in the revision), bounded. */
   manifests?: Map<string, Manifest | null>;
+  /** Node subtree oid → its parsed manifest entries: nodes with the same artifacts share one. */
+  treeManifests?: Map<string, Manifest['artifacts'] | null>;
+  /** `refs/nodes/<node>` as this handle last read or wrote it (the state lock makes it the one writer). */
+  nodeRefs?: Map<string, string | undefined>;
 }
 
 /** What `commitRevision` stores: the normalized registry documents and every node's rendered artifacts. */

@@ -36,6 +36,7 @@ export async function setNodeRef(store: Store, node: string, revision: string): 
       });
     }
     await writeLooseRef(store, nodeRefName(node), oid);
+    (store.nodeRefs ??= new Map()).set(node, oid);
     return oid;
   } catch (err) {
     throw wrapStoreError(err, `set ${nodeRefName(node)}`, store.dir, { node, revision: oid });
@@ -59,8 +60,12 @@ async function writeLooseRef(store: Store, ref: string, oid: string): Promise<vo
 /** The revision `refs/nodes/<node>` points at, or undefined when the node was never verified. */
 export async function readNodeRef(store: Store, node: string): Promise<string | undefined> {
   if (!isNodeName(node)) return undefined;
+  const known = store.nodeRefs?.get(node);
+  if (known !== undefined) return known;
   try {
-    return await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node) });
+    const oid = await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node) });
+    (store.nodeRefs ??= new Map()).set(node, oid);
+    return oid;
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw wrapStoreError(err, `read ${nodeRefName(node)}`, store.dir, { node });

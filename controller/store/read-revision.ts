@@ -28,13 +28,22 @@ export async function readManifest(store: Store, revision: string, node: string)
     const tree = (await nodeTreesAt(store, oid)).get(node);
     let manifest: Manifest | undefined;
     if (tree) {
-      // each artifact's oid is its entry in the node's tree
-      const { tree: entries } = await git.readTree({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: tree, cache: store.cache });
-      const file = entries.find((e) => e.path === MANIFEST_FILE && e.type === 'blob');
-      if (file) {
-        const { blob } = await git.readBlob({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: file.oid, cache: store.cache });
-        manifest = parseManifest(Buffer.from(blob).toString('utf8'), node, new Map(entries.filter((e) => e.type === 'blob').map((e) => [e.path, e.oid])));
+      const shared = (store.treeManifests ??= new Map());
+      let artifacts: Manifest['artifacts'] | null | undefined = shared.get(tree);
+      if (artifacts === undefined) {
+        // each artifact's oid is its entry in the node's tree
+        const { tree: entries } = await git.readTree({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: tree, cache: store.cache });
+        const file = entries.find((e) => e.path === MANIFEST_FILE && e.type === 'blob');
+        if (file) {
+          const { blob } = await git.readBlob({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid: file.oid, cache: store.cache });
+          artifacts = parseManifest(Buffer.from(blob).toString('utf8'), node, new Map(entries.filter((e) => e.type === 'blob').map((e) => [e.path, e.oid])))?.artifacts ?? null;
+        } else {
+          artifacts = null;
+        }
+        if (shared.size >= MANIFESTS_KEPT) shared.clear();
+        shared.set(tree, artifacts);
       }
+      if (artifacts) manifest = { node, artifacts: artifacts.map((a: Manifest['artifacts'][number]) => ({ ...a })) };
     }
     const manifests = (store.manifests ??= new Map());
     if (manifests.size >= MANIFESTS_KEPT) manifests.clear();
