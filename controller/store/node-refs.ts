@@ -8,19 +8,20 @@ import type { Store } from './model.js';
 import { readTreeEntries } from './read-text-file.js';
 import { resolveRevision } from './resolve-revision.js';
 import { isNotFound, wrapStoreError } from './store-error.js';
-import { NODES_DIR, isNodeName } from './store-layout.js';
+import { NODES_DIR, nodeFolder } from './store-layout.js';
 import { storeFs } from './store-fs.js';
 
-/** The ref holding a node's verified revision. */
+/** The ref holding a node's verified revision: `refs/nodes/<store key>` (the name in lowercase). */
 export function nodeRefName(node: string): string {
-  return `refs/nodes/${node}`;
+  return `refs/nodes/${nodeFolder(node) ?? node}`;
 }
 
 /** Points `refs/nodes/<node>` at `revision` (force); NODE_NOT_FOUND when the revision holds no such node. Returns the full commit id. */
 export async function setNodeRef(store: Store, node: string, revision: string): Promise<string> {
   const oid = await resolveRevision(store, revision);
   try {
-    const inRevision = isNodeName(node) && (await readTreeEntries(store, oid, NODES_DIR)).some((entry) => entry.path === node && entry.type === 'tree');
+    const folder = nodeFolder(node);
+    const inRevision = folder !== undefined && (await readTreeEntries(store, oid, NODES_DIR)).some((entry) => entry.path === folder && entry.type === 'tree');
     if (!inRevision) {
       throw new CourierError('NODE_NOT_FOUND', `store ${store.dir}: revision ${oid} has no node "${node}"; a node can only be verified at a revision that renders it`, {
         dir: store.dir,
@@ -37,7 +38,7 @@ export async function setNodeRef(store: Store, node: string, revision: string): 
 
 /** The revision `refs/nodes/<node>` points at, or undefined when the node was never verified. */
 export async function readNodeRef(store: Store, node: string): Promise<string | undefined> {
-  if (!isNodeName(node)) return undefined;
+  if (nodeFolder(node) === undefined) return undefined;
   try {
     return await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node) });
   } catch (err) {

@@ -5,18 +5,19 @@ import type { Store } from './model.js';
 import { readTextFile, readTreeEntries } from './read-text-file.js';
 import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
-import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, documentNameOf, isArtifactName, isNodeName, parseManifest } from './store-layout.js';
+import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, documentNameOf, isArtifactName, nodeFolder, parseManifest } from './store-layout.js';
 
 /** `nodes/<node>/manifest.json` at `revision` (any spec resolveRevision takes), or undefined when the node is not in it. */
 export async function readManifest(store: Store, revision: string, node: string): Promise<Manifest | undefined> {
   const oid = await resolveRevision(store, revision);
-  if (!isNodeName(node)) return undefined;
-  const filepath = `${NODES_DIR}/${node}/${MANIFEST_FILE}`;
+  const folder = nodeFolder(node);
+  if (folder === undefined) return undefined;
+  const filepath = `${NODES_DIR}/${folder}/${MANIFEST_FILE}`;
   try {
     const text = await readTextFile(store, oid, filepath);
     if (text === undefined) return undefined;
     // each artifact's oid is its entry in the node's tree
-    const entries = await readTreeEntries(store, oid, `${NODES_DIR}/${node}`);
+    const entries = await readTreeEntries(store, oid, `${NODES_DIR}/${folder}`);
     return parseManifest(text, node, new Map(entries.filter((e) => e.type === 'blob').map((e) => [e.path, e.oid])));
   } catch (err) {
     throw wrapStoreError(err, `read ${filepath} at ${oid}`, store.dir, { revision: oid, node });
@@ -26,8 +27,9 @@ export async function readManifest(store: Store, revision: string, node: string)
 /** The content of `nodes/<node>/<name>` at `revision` (any spec resolveRevision takes), or undefined when absent. */
 export async function readArtifact(store: Store, revision: string, node: string, name: string): Promise<string | undefined> {
   const oid = await resolveRevision(store, revision);
-  if (!isNodeName(node) || !isArtifactName(name)) return undefined;
-  const filepath = `${NODES_DIR}/${node}/${name}`;
+  const folder = nodeFolder(node);
+  if (folder === undefined || !isArtifactName(name)) return undefined;
+  const filepath = `${NODES_DIR}/${folder}/${name}`;
   try {
     return await readTextFile(store, oid, filepath);
   } catch (err) {
@@ -52,7 +54,7 @@ export async function readRegistryDocuments(store: Store, revision: string): Pro
   }
 }
 
-/** The node folders under `nodes/` at `revision` (any spec resolveRevision takes), sorted by name. */
+/** The node folders (store keys) under `nodes/` at `revision` (any spec resolveRevision takes), sorted. */
 export async function listNodes(store: Store, revision: string): Promise<string[]> {
   const oid = await resolveRevision(store, revision);
   try {
