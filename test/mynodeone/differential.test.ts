@@ -286,6 +286,13 @@ describe("courier against MyNodeOne's own scripts", () => {
     );
   }, 900_000);
 
+  it('lists exactly these differences in the README table', async () => {
+    const readme = await readFile(packagePath('README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### Differences from MyNodeOne'), readme.indexOf('\n## ', readme.indexOf('### Differences from MyNodeOne')));
+    const ids = [...section.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+    expect(ids.sort()).toEqual(Object.keys(DIFFERENCES).sort());
+  });
+
   // runs last: every documented difference must be one that really happens (the list is asserted, not prose)
   it('shows every documented difference at least once, and no other', () => {
     expect([...seen].sort()).toEqual(Object.keys(DIFFERENCES).sort());
