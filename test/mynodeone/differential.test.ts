@@ -161,7 +161,7 @@ const routingArb = fc.record({
   service: fc.nat(),
   domains: fc.shuffledSubarray(DOMAINS, { minLength: 1 }),
   vps: fc.shuffledSubarray([0, 1, 2], { minLength: 1 }),
-  strategy: fc.constantFrom(undefined, 'round-robin', 'primary-backup'),
+  strategy: fc.constantFrom(undefined, 'round-robin', 'primary-backup', 'geo'),
 });
 const siteArb = fc
   .record({
@@ -276,7 +276,7 @@ describe("courier against MyNodeOne's own scripts", () => {
     expect(await compareOnRegistry(files, 'curiios.com')).toEqual(['timestamps', 'timestamps']);
   });
 
-  it('agrees on generated registries (services with and without ip, @, empty and dashboard subdomains, several domains and VPS nodes, both strategies)', async () => {
+  it('agrees on generated registries (services with and without ip, @, empty and dashboard subdomains, several domains and VPS nodes, round-robin, primary-backup and geo)', async () => {
     const seed = Number(process.env.COURIER_FC_SEED ?? 20261201);
     await fc.assert(
       fc.asyncProperty(siteArb, async (site) => {

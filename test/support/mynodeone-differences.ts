@@ -60,7 +60,7 @@ export function explainLegacyOnlyRoute(docs: LegacyDocuments, vpsIp: string, rou
     const index = domains.findIndex((domain) => hostOf(service.subdomain ?? '', domain, true) === route.host);
     if (index < 0 || !vps.includes(vpsIp)) continue;
     // courier would send this domain to vps[index mod n] only
-    if (strategy !== 'primary-backup' && vps[index % vps.length] !== vpsIp) return 'strategy-ignored';
+    if (strategy === 'round-robin' && vps[index % vps.length] !== vpsIp) return 'strategy-ignored';
   }
   return undefined;
 }
