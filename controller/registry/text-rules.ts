@@ -69,6 +69,13 @@ export const TEXT_RULES = {
     lowercase: false,
     test: (t) => IPV4.test(t),
   },
+  nodeAddress: {
+    noun: 'a node address',
+    expected: 'an IPv4 address (four numbers 0-255 joined by ".", without leading zeros) or "localhost"',
+    allowed: /[0-9.a-z]/,
+    lowercase: true,
+    test: (t) => t === 'localhost' || IPV4.test(t),
+  },
   nodeName: {
     // what `hostname` prints (macOS: Vinays-MacBook-Pro; also worker_01, vps.example.net); the store key is its lowercase (node-key.ts)
     noun: 'a node name',

@@ -25,6 +25,7 @@ const cases: Case[] = [
   ['a node name of 64 characters', (d) => (worker(d).name = 'w'.repeat(64)), [[N, '$.worker_nodes[0].name']]],
   ['a node without ip', (d) => delete worker(d).ip, [[N, '$.worker_nodes[0].ip']]],
   ['a node ip that is a host name', (d) => (worker(d).ip = 'worker.local'), [[N, '$.worker_nodes[0].ip']]],
+  ['a VPS ip that is localhost', (d) => (d[N].vps_nodes[0].ip = 'localhost'), [['routing.json', '$.app.vps_nodes[0]'], [N, '$.vps_nodes[0].ip']]],
   ['an ssh node without ssh_user', (d) => delete worker(d).ssh_user, [[N, '$.worker_nodes[0].ssh_user']]],
   ['an ssh_user starting with a digit', (d) => (worker(d).ssh_user = '1ops'), [[N, '$.worker_nodes[0].ssh_user']]],
   ['an ssh_user of 33 characters', (d) => (worker(d).ssh_user = 'o'.repeat(33)), [[N, '$.worker_nodes[0].ssh_user']]],
@@ -64,6 +65,12 @@ describe('registry.json validation', () => {
     const docs = minimalDocuments();
     docs[N].worker_nodes[0].name = name;
     expect(parseRegistry(snapshotOf(docs)).nodes.find((node) => node.role === 'worker')?.name).toBe(name);
+  });
+
+  it('accepts a laptop or worker registered as localhost (node-registry-manager.sh on the control plane itself)', () => {
+    const docs = minimalDocuments();
+    docs[N].worker_nodes[0].ip = 'localhost';
+    expect(parseRegistry(snapshotOf(docs)).nodes.find((node) => node.role === 'worker')?.ip).toBe('localhost');
   });
 
   it('refuses two names equal but for case, naming both', () => {

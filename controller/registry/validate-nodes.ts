@@ -76,7 +76,8 @@ function readNode(path: string, value: unknown, role: NodeRole, check: DocumentC
   if (entry === undefined) return { valid: false, node: placeholder };
 
   const name = check.readText(joinPath(path, 'name'), entry.name, 'nodeName', { required: true });
-  const ip = check.readText(joinPath(path, 'ip'), entry.ip, 'ipv4', { required: true });
+  // node-registry-manager.sh registers the control plane itself as `localhost`; a VPS needs its IPv4 (routing names it)
+  const ip = check.readText(joinPath(path, 'ip'), entry.ip, role === 'vps' ? 'ipv4' : 'nodeAddress', { required: true });
   const transportValue = entry.transport;
   const transport = check.readChoice(joinPath(path, 'transport'), transportValue, ['ssh', 'local'] as const);
   const transportValid = transport !== undefined || transportValue === undefined || transportValue === null;
