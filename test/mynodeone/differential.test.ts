@@ -6,7 +6,9 @@
  * middlewares). Every difference must be one of the documented ones (README "Differences from
  * MyNodeOne"), and each documented one must show up, so the list stays true.
  */
-import { readFile } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -28,7 +30,8 @@ import {
   type DifferenceId,
   type LegacyDocuments,
 } from '../support/mynodeone-differences.js';
-import { LEGACY_CONTROL_PLANE_IP, locateMyNodeOneScripts, runLegacyScripts, type LegacyRegistry } from '../support/mynodeone-legacy.js';
+import { LEGACY_CONTROL_PLANE_IP, LEGACY_HOSTS_BEFORE, locateMyNodeOneScripts, runLegacyScripts, type LegacyRegistry } from '../support/mynodeone-legacy.js';
+import { runCourier } from '../registry-edit/run-courier.js';
 
 /** Differences seen in any run of this file: each documented one must appear at least once. */
 const seen = new Set<DifferenceId>();
@@ -72,6 +75,8 @@ async function compareOnRegistry(files: LegacyRegistry, publicDomain: string): P
   expect(new Set(legacy.sshDestinations)).toEqual(new Set(legacy.sshDestinations.length > 0 ? [`root@${LEGACY_CONTROL_PLANE_IP}`] : []));
   expect(legacy.dnsStatus, legacy.dnsLog).toBe(0);
 
+  // MyNodeOne keeps the lines it does not own (as courier keeps everything outside its block)
+  for (const entry of hostsEntries(legacy.hostsBefore)) expect(hostsEntries(legacy.hostsAfter).has(entry)).toBe(true);
   const legacyHosts = addedHostsEntries(legacy.hostsBefore, legacy.hostsAfter);
   if (legacyHosts.size > 0) {
     expect(legacy.hostsAfter).toMatch(/# MyNodeOne Services - Auto-synced on .+\d/);
@@ -251,10 +256,13 @@ describe("courier against MyNodeOne's own scripts", () => {
     expect(locateMyNodeOneScripts()).toBe(path.resolve(packagePath(), '..', 'shared', 'reference', 'mynodeone'));
   });
 
-  it('agrees on the realistic fixture, but for documented differences', async () => {
+  it('agrees on the realistic fixture, but for documented differences, and leaves the real /etc untouched', async () => {
+    const realHosts = await readFile('/etc/hosts', 'utf8');
     const files = await readFixture(packagePath('test', 'fixtures', 'registry-realistic'));
     const found = await compareOnRegistry(files, 'curiios.com');
     expect(found).toContain('timestamps');
+    expect(await readFile('/etc/hosts', 'utf8')).toBe(realHosts);
+    expect(existsSync('/etc/mynodeone-routes.yml') || readdirSync('/etc').some((f) => f.startsWith('hosts.backup.'))).toBe(false);
   });
 
   it('agrees on a laptop registered under its macOS hostname with a worker and one VPS', async () => {
@@ -274,6 +282,34 @@ describe("courier against MyNodeOne's own scripts", () => {
       'cluster-domain': 'mycloud',
     };
     expect(await compareOnRegistry(files, 'curiios.com')).toEqual(['timestamps', 'timestamps']);
+  });
+
+  it("switches a laptop whose /etc/hosts MyNodeOne's sync-dns.sh wrote: courier's push keeps the user's lines, removes MyNodeOne's section and holds the same entries", async () => {
+    const files = await readFixture(packagePath('test', 'fixtures', 'registry-realistic'));
+    const legacy = await runLegacyScripts(files, [], 'curiios.com');
+    expect(legacy.hostsAfter).toContain('# MyNodeOne Services - Auto-synced on');
+    const site = await mkdtemp(path.join(os.tmpdir(), 'courier-switch-'));
+    const root = path.join(site, 'laptop');
+    await mkdir(path.join(site, 'registry'), { recursive: true });
+    await mkdir(path.join(root, 'etc'), { recursive: true });
+    for (const key of ['services.json', 'domains.json', 'routing.json', 'cluster-domain'] as const) await writeFile(path.join(site, 'registry', key), files[key]!);
+    const laptop = { name: 'Vinays-MacBook-Pro', ip: '127.0.0.1', transport: 'local', root, webhook_port: 8080, repo_path: '', registered: '2025-11-20T09:00:00+00:00', last_sync: null, status: 'active' };
+    // the fixture's VPS nodes stay registered (routing names them); only the laptop is pushed to
+    const nodes = { ...(JSON.parse(files['registry.json']!) as object), management_laptops: [laptop], worker_nodes: [] };
+    await writeFile(path.join(site, 'registry', 'registry.json'), JSON.stringify(nodes));
+    await writeFile(path.join(site, 'courier.yaml'), 'source:\n  type: files\n  path: registry\ntraefik:\n  publicDomain: curiios.com\n');
+    await writeFile(path.join(root, 'etc', 'hosts'), legacy.hostsAfter);
+    const push = await runCourier(path.join(site, 'courier.yaml'), 'push', '--node', 'Vinays-MacBook-Pro', '--json');
+    expect(push.code, push.stdout + push.stderr).toBe(0);
+    const after = await readFile(path.join(root, 'etc', 'hosts'), 'utf8');
+    expect(after).not.toContain('MyNodeOne');
+    expect(after.startsWith(LEGACY_HOSTS_BEFORE)).toBe(true);
+    const block = after.slice(after.indexOf('# BEGIN courier\n'));
+    // the same entries MyNodeOne wrote, but for the documented at-subdomain-hosts (website's "@": its bare name comes from dashboard too)
+    const legacyEntries = [...addedHostsEntries(legacy.hostsBefore, legacy.hostsAfter)];
+    expect(legacyEntries).toContain('100.118.5.200 @.mycloud.local');
+    expect(hostsEntries(block)).toEqual(new Set(legacyEntries.filter((entry) => !entry.includes(' @.'))));
+    await rm(site, { recursive: true, force: true });
   });
 
   it('agrees on generated registries (services with and without ip, @, empty and dashboard subdomains, several domains and VPS nodes, round-robin, primary-backup and geo)', async () => {
