@@ -76,7 +76,8 @@ export async function initFromMyNodeOneCommand(ctx: CommandContext, dir = '.', o
   // 3. the site: courier.yaml and the known_hosts courier checks (<state.dir>/known_hosts)
   await mkdir(path.join(target, '.courier'), { recursive: true });
   await writeFile(configFile, buildConfig({ namespace, kubeconfig, identity, publicDomain, domains: registry.domains }), { flag: 'wx' });
-  const lines = [...new Set(trust.flatMap(({ node, keys }) => keys.map((key) => formatKnownHostsLine(node.ip, node.sshPort, key.key))))];
+  // one line per node and key, for the address and port courier connects to; a hashed entry stays hashed (HashKnownHosts)
+  const lines = [...new Set(trust.flatMap(({ node, keys }) => keys.map((key) => formatKnownHostsLine(node.ip, node.sshPort, key.key, { hashed: key.names.kind === 'hashed' }))))];
   const knownHostsFile = path.join(target, '.courier', 'known_hosts');
   if (lines.length > 0) await writeFile(knownHostsFile, `${lines.join('\n')}\n`, { flag: 'a' });
 

@@ -114,6 +114,7 @@ describe('courier init --from-mynodeone', () => {
   it('imports the known host keys of registered nodes (plain, hashed, [host]:port), and nothing else', async () => {
     const imported = parseKnownHosts(await readFile(path.join(site(), '.courier', 'known_hosts'), 'utf8'));
     expect(imported).toHaveLength(3);
+    expect(imported.map((entry) => entry.names.kind)).toEqual(['hashed', 'patterns', 'hashed']);
     expect(checkHostKey(imported, '100.68.225.92', 22, keys.vps!)).toEqual({ result: 'match' });
     expect(checkHostKey(imported, '100.101.92.14', 22, keys.laptop!)).toEqual({ result: 'match' });
     expect(checkHostKey(imported, '100.88.12.3', 2222, keys.worker!)).toEqual({ result: 'match' });
