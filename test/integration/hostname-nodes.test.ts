@@ -47,6 +47,11 @@ describe('nodes named as hostname prints them', { timeout: CLI_TEST_TIMEOUT }, (
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(Object.keys(site.reports(verify))).toEqual(['Vinays-MacBook-Pro']);
 
+    // nodes trust finds the node by any spelling and names it as written (the site already trusts it)
+    const trust = await site.courier('nodes', 'trust', 'vps.example.net', '--yes');
+    expect(trust.code, trust.stderr).toBe(0);
+    expect(trust.stdout).toMatch(/^VPS\.Example\.Net \(.*\) is already trusted: ssh-ed25519 SHA256:/);
+
     const status = await site.status();
     expect(Object.keys(status).sort()).toEqual(NODES.map((n) => n.name).sort());
     for (const n of NODES) expect(status[n.name]).toMatchObject({ status: 'active', current: true });
