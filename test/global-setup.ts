@@ -17,6 +17,8 @@ const REQUIRED: Record<string, string> = {
   shellcheck: '/usr/bin/shellcheck',
   systemd: '/usr/bin/systemd-analyze',
   sudo: '/usr/bin/sudo',
+  // MyNodeOne's scripts (the differential tests run them) are bash + jq
+  jq: '/usr/bin/jq',
   chromium: '/usr/bin/chromium',
   // promtool and a real Prometheus for the alerting rules and the scrape test
   prometheus: '/usr/bin/promtool',

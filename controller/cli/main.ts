@@ -33,7 +33,15 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 program
   .command('init [dir]')
   .description('write a commented courier.yaml and an example registry into DIR (default .)')
-  .action((dir: string | undefined, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).initCommand(ctx, dir)));
+  .option('--from-mynodeone', "on a MyNodeOne control plane: a courier.yaml on the cluster's registry ConfigMaps, its key and known host keys (reads only)")
+  .option('--kubeconfig <path>', 'with --from-mynodeone: kubeconfig file (default $KUBECONFIG, ~/.kube/config, else in-cluster)')
+  .option('--namespace <ns>', 'with --from-mynodeone: namespace of the ConfigMaps', 'kube-system')
+  .action((dir: string | undefined, o: { fromMynodeone?: boolean; kubeconfig?: string; namespace?: string }, cmd: Command) =>
+    runCommand(globals(cmd), async (ctx) =>
+      o.fromMynodeone ? (await import('./init-from-mynodeone.js')).initFromMyNodeOneCommand(ctx, dir, o) : (await site()).initCommand(ctx, dir),
+    ),
+  );
+
 
 program
   .command('render')

@@ -7,6 +7,7 @@ import { CourierError } from '../errors.js';
 import { openSite } from '../pipeline/open-site.js';
 import { readSource } from '../sources/read-source.js';
 import { parseRegistry } from '../registry/parse-registry.js';
+import { nodeKey } from '../registry/node-key.js';
 import { appendKnownHost, checkHostKey, formatKnownHostsLine, readKnownHosts } from '../transport/known-hosts.js';
 import { fetchHostKey } from '../transport/ssh-transport.js';
 import { packagePath } from '../package-root.js';
@@ -38,27 +39,28 @@ export async function writeSite(dir: string, site: { config: string; registry: R
 export async function trustCommand(ctx: CommandContext, name: string, opts: { yes?: boolean }): Promise<number> {
   const site = await openSite(ctx.options.config, ctx.logger);
   const registry = parseRegistry(await readSource(site.config), { publicDomain: site.config.traefik.publicDomain });
-  const node = registry.nodes.find((n) => n.name === name);
+  // by store key, as --node: any spelling of a hostname-style name finds its node
+  const node = registry.nodes.find((n) => nodeKey(n.name) === nodeKey(name));
   if (!node) throw new CourierError('NODE_NOT_FOUND', `node ${name} is not in the node registry (see \`courier nodes list\`)`, { node: name });
   if (node.transport === 'local') {
-    ctx.out(`${name} uses the local transport: no host key to trust`);
+    ctx.out(`${node.name} uses the local transport: no host key to trust`);
     return 0;
   }
   const key = await fetchHostKey(node, { connectTimeout: site.config.ssh.connectTimeout });
   const known = await readKnownHosts(site.config.ssh.knownHosts);
   const check = checkHostKey(known, node.ip, node.sshPort, key.keyBlob);
   if (check.result === 'match') {
-    ctx.out(`${name} (${node.ip}:${node.sshPort}) is already trusted: ${key.keyType} ${key.fingerprint}`);
+    ctx.out(`${node.name} (${node.ip}:${node.sshPort}) is already trusted: ${key.keyType} ${key.fingerprint}`);
     return 0;
   }
   if (check.result === 'mismatch') {
     throw new CourierError(
       'HOST_KEY_MISMATCH',
-      `${name} (${node.ip}:${node.sshPort}) now presents ${key.keyType} ${key.fingerprint}, which differs from ${site.config.ssh.knownHosts}; if the node was reinstalled, remove its old line there first`,
-      { node: name, fingerprint: key.fingerprint },
+      `${node.name} (${node.ip}:${node.sshPort}) now presents ${key.keyType} ${key.fingerprint}, which differs from ${site.config.ssh.knownHosts}; if the node was reinstalled, remove its old line there first`,
+      { node: node.name, fingerprint: key.fingerprint },
     );
   }
-  ctx.out(`${name} (${node.ip}:${node.sshPort}) presents ${key.keyType} key ${key.fingerprint}`);
+  ctx.out(`${node.name} (${node.ip}:${node.sshPort}) presents ${key.keyType} key ${key.fingerprint}`);
   if (!opts.yes) {
     if (!process.stdin.isTTY) throw new CourierError('USAGE', 'not a terminal: compare the fingerprint with the node, then run again with --yes');
     const rl = readline.createInterface({ input: process.stdin, output: process.stderr });

@@ -7,6 +7,7 @@ import { syncNodes } from '../pipeline/sync-nodes.js';
 import type { NodeSyncReport } from '../pipeline/sync-node.js';
 import { readSource } from '../sources/read-source.js';
 import { parseRegistry } from '../registry/parse-registry.js';
+import { nodeKey } from '../registry/node-key.js';
 import { loadTemplates } from '../render/load-templates.js';
 import { renderRegistry } from '../render/render-registry.js';
 import type { Node, NodeRole } from '../registry/model.js';
@@ -33,15 +34,19 @@ export interface SelectOptions {
   role?: string;
 }
 
-/** Pick the nodes named by --node / --role (all when neither); unknown names are usage errors. */
+/**
+ * Pick the nodes named by --node / --role (all when neither); unknown names are usage errors. Names
+ * match by store key, so `--node vinays-macbook-pro` finds `Vinays-MacBook-Pro` (the registry
+ * refuses names equal but for case, so this never picks two nodes).
+ */
 export function selectNodes(nodes: readonly Node[], opts: SelectOptions): Node[] {
   const roles: NodeRole[] = ['laptop', 'vps', 'worker'];
   if (opts.role && !roles.includes(opts.role as NodeRole)) throw new CourierError('USAGE', `--role ${opts.role}: expected one of ${roles.join(', ')}`);
-  const names = new Set(opts.node ?? []);
-  for (const name of names) {
-    if (!nodes.some((n) => n.name === name)) throw new CourierError('NODE_NOT_FOUND', `node ${name} is not in the node registry (see \`courier nodes list\`)`, { node: name });
+  const keys = new Set((opts.node ?? []).map(nodeKey));
+  for (const name of opts.node ?? []) {
+    if (!nodes.some((n) => nodeKey(n.name) === nodeKey(name))) throw new CourierError('NODE_NOT_FOUND', `node ${name} is not in the node registry (see \`courier nodes list\`)`, { node: name });
   }
-  return nodes.filter((n) => (names.size === 0 || names.has(n.name)) && (!opts.role || n.role === opts.role));
+  return nodes.filter((n) => (keys.size === 0 || keys.has(nodeKey(n.name))) && (!opts.role || n.role === opts.role));
 }
 
 /** `courier push`: render, then sync the selected nodes; exit 0 only when every one converged. */

@@ -10,7 +10,6 @@ import { validateServices } from './validate-services.js';
 import { validateDomains } from './validate-domains.js';
 import { validateRouting } from './validate-routing.js';
 import { validateNodes } from './validate-nodes.js';
-import { checkServiceBackends } from './check-service-backends.js';
 import { checkHostConflicts } from './check-host-conflicts.js';
 import { defaultPublicDomain } from './default-public-domain.js';
 import { normalizeDocument, stripStatusFields } from './normalize-document.js';
@@ -49,9 +48,8 @@ export function parseRegistry(snapshot: RegistrySnapshot, options: ParseRegistry
   const routing = markUnusable(validateRouting(values['routing.json'], checkers['routing.json'], { services, domains, nodes }), unusable.has('routing.json'));
   const clusterDomain = readClusterDomain(values['cluster-domain'], checkers['cluster-domain']);
 
-  // Cross-checks: backends for public and routed services, then host names that collide.
-  const routed = new Set(routing.drafts.map((entry) => entry.service));
-  checkServiceBackends(services.drafts, routed, checkers['services.json']);
+  // Cross-check: host names that collide. A public or routed service without ip or port is no
+  // error: it is left out of the routes until it has a backend (MyNodeOne's scripts accept it too).
   const publicDomain = defaultPublicDomain({ domains: domains.domains }, options.publicDomain);
   checkHostConflicts(
     {

@@ -69,12 +69,20 @@ export const TEXT_RULES = {
     lowercase: false,
     test: (t) => IPV4.test(t),
   },
-  nodeName: {
-    noun: 'a node name',
-    expected: 'a-z, 0-9 and "-", starting with a letter or digit, at most 63 characters',
-    allowed: /[a-z0-9-]/,
+  nodeAddress: {
+    noun: 'a node address',
+    expected: 'an IPv4 address (four numbers 0-255 joined by ".", without leading zeros) or "localhost"',
+    allowed: /[0-9.a-z]/,
     lowercase: true,
-    test: (t) => /^[a-z0-9][a-z0-9-]{0,62}$/.test(t),
+    test: (t) => t === 'localhost' || IPV4.test(t),
+  },
+  nodeName: {
+    // what `hostname` prints (macOS: Vinays-MacBook-Pro; also worker_01, vps.example.net); the store key is its lowercase (node-key.ts)
+    noun: 'a node name',
+    expected: 'A-Z, a-z, 0-9, "-", "_" and ".", 1-63 characters, starting with a letter or digit, not ending with ".", no "..", not ending in ".lock"',
+    allowed: /[A-Za-z0-9._-]/,
+    lowercase: false,
+    test: (t) => /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(t) && !t.endsWith('.') && !t.includes('..') && !/\.lock$/i.test(t),
   },
   sshUser: {
     noun: 'an SSH user name',

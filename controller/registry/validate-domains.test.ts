@@ -66,4 +66,16 @@ describe('domains.json validation', () => {
     docs['services.json'].app.public = false;
     expect(parseRegistry(snapshotOf(docs)).domains).toEqual([]);
   });
+
+  it("reads MyNodeOne's first layout (the domains object itself) the way its init migrates it", () => {
+    const docs = minimalDocuments();
+    docs[D] = { 'example.com': { description: 'main' }, 'photos.example.net': { description: '' } };
+    delete docs[R];
+    docs['services.json'].app.public = false;
+    const registry = parseRegistry(snapshotOf(docs));
+    expect(registry.domains).toEqual(['example.com', 'photos.example.net']);
+    expect(registry.vpsEndpoints).toEqual([]);
+    const [problem] = problemsAfter((d) => (d[D] = { 'Bad.example': {} }));
+    expect(problem?.path).toBe('$["Bad.example"]');
+  });
 });

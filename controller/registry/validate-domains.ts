@@ -28,9 +28,13 @@ export function validateDomains(value: unknown, check: DocumentChecker): Domains
   const document = check.readObject('$', value, '{"domains": {...}, "vps_nodes": [...]}', { required: true });
   if (document === undefined) return { ...result, usable: false };
 
-  const domains = check.readObject('$.domains', document.domains, 'domain names mapped to {"description"}');
+  // MyNodeOne's first layout was the domains object itself, which its init_multi_domain_registry
+  // migrates to {"domains": <that object>, "vps_nodes": []}; read it the same way.
+  const firstLayout = document.domains === undefined && document.vps_nodes === undefined && Object.keys(document).length > 0;
+  const domainsPath = firstLayout ? '$' : '$.domains';
+  const domains = check.readObject(domainsPath, firstLayout ? document : document.domains, 'domain names mapped to {"description"}');
   for (const [domain, entry] of Object.entries(domains ?? {})) {
-    const path = joinPath('$.domains', domain);
+    const path = joinPath(domainsPath, domain);
     result.names.add(domain);
     if (check.readText(path, domain, 'domain') !== undefined) result.domains.push(domain);
     check.readObject(path, entry, 'a domain entry such as {"description": "..."}', { required: true });

@@ -13,12 +13,19 @@ const cases: Case[] = [
   ['a node that is a string', (d) => (d[N].worker_nodes = ['worker']), [[N, '$.worker_nodes[0]']]],
   ['a node that is null', (d) => (d[N].worker_nodes = [null]), [[N, '$.worker_nodes[0]']]],
   ['a node without name', (d) => delete worker(d).name, [[N, '$.worker_nodes[0].name']]],
-  ['a node name with uppercase', (d) => (worker(d).name = 'Worker'), [[N, '$.worker_nodes[0].name']]],
-  ['a node name with "_"', (d) => (worker(d).name = 'worker_1'), [[N, '$.worker_nodes[0].name']]],
   ['a node name starting with "-"', (d) => (worker(d).name = '-worker'), [[N, '$.worker_nodes[0].name']]],
+  ['a node name starting with "."', (d) => (worker(d).name = '.worker'), [[N, '$.worker_nodes[0].name']]],
+  ['a node name ending with "."', (d) => (worker(d).name = 'worker.'), [[N, '$.worker_nodes[0].name']]],
+  ['a node name with ".."', (d) => (worker(d).name = 'work..er'), [[N, '$.worker_nodes[0].name']]],
+  ['a node name ending in ".lock"', (d) => (worker(d).name = 'worker.lock'), [[N, '$.worker_nodes[0].name']]],
+  ['a node name ending in ".LOCK"', (d) => (worker(d).name = 'worker.LOCK'), [[N, '$.worker_nodes[0].name']]],
+  ['a node name with "/"', (d) => (worker(d).name = 'nodes/worker'), [[N, '$.worker_nodes[0].name']]],
+  ['a node name with "@"', (d) => (worker(d).name = 'worker@{1}'), [[N, '$.worker_nodes[0].name']]],
+  ['an empty node name', (d) => (worker(d).name = ''), [[N, '$.worker_nodes[0].name']]],
   ['a node name of 64 characters', (d) => (worker(d).name = 'w'.repeat(64)), [[N, '$.worker_nodes[0].name']]],
   ['a node without ip', (d) => delete worker(d).ip, [[N, '$.worker_nodes[0].ip']]],
   ['a node ip that is a host name', (d) => (worker(d).ip = 'worker.local'), [[N, '$.worker_nodes[0].ip']]],
+  ['a VPS ip that is localhost', (d) => (d[N].vps_nodes[0].ip = 'localhost'), [['routing.json', '$.app.vps_nodes[0]'], [N, '$.vps_nodes[0].ip']]],
   ['an ssh node without ssh_user', (d) => delete worker(d).ssh_user, [[N, '$.worker_nodes[0].ssh_user']]],
   ['an ssh_user starting with a digit', (d) => (worker(d).ssh_user = '1ops'), [[N, '$.worker_nodes[0].ssh_user']]],
   ['an ssh_user of 33 characters', (d) => (worker(d).ssh_user = 'o'.repeat(33)), [[N, '$.worker_nodes[0].ssh_user']]],
@@ -52,6 +59,26 @@ describe('registry.json validation', () => {
   it('names the node a duplicate name clashes with', () => {
     const [problem] = problemsAfter((d) => d[N].management_laptops.push({ name: 'worker', ip: '100.64.0.7', ssh_user: 'me' }));
     expect(problem?.message).toBe('"worker" is already the name of $.management_laptops[0]; node names must be unique across all roles');
+  });
+
+  it.each(['Vinays-MacBook-Pro', 'worker_01', 'vps.example.net', 'W', 'a'.repeat(63), 'ip-10-0-0-1.ec2.internal'])('accepts the hostname %s as written', (name) => {
+    const docs = minimalDocuments();
+    docs[N].worker_nodes[0].name = name;
+    expect(parseRegistry(snapshotOf(docs)).nodes.find((node) => node.role === 'worker')?.name).toBe(name);
+  });
+
+  it('accepts a laptop or worker registered as localhost (node-registry-manager.sh on the control plane itself)', () => {
+    const docs = minimalDocuments();
+    docs[N].worker_nodes[0].ip = 'localhost';
+    expect(parseRegistry(snapshotOf(docs)).nodes.find((node) => node.role === 'worker')?.ip).toBe('localhost');
+  });
+
+  it('refuses two names equal but for case, naming both', () => {
+    const problems = problemsAfter((d) => d[N].management_laptops.push({ name: 'WORKER', ip: '100.64.0.7', ssh_user: 'me' }));
+    expect(locations(problems)).toEqual([[N, '$.worker_nodes[0].name']]);
+    expect(problems[0]?.message).toBe(
+      '"worker" is ambiguous with "WORKER" ($.management_laptops[0]): node names equal but for case share one store key "worker"; rename one of them',
+    );
   });
 
   it('applies defaults, keeps local nodes without ssh_user, normalizes root and sorts by role then name', () => {

@@ -7,6 +7,7 @@
 import { ROLE_ARRAYS, type Node, type NodeRole } from './model.js';
 import type { DocumentChecker } from './document-checker.js';
 import { describeValue, joinPath } from './describe-value.js';
+import { nodeKey } from './node-key.js';
 
 /** Roles in the order their arrays are read (and nodes are sorted). */
 const ROLES: NodeRole[] = ['laptop', 'vps', 'worker'];
@@ -28,7 +29,7 @@ export function validateNodes(value: unknown, check: DocumentChecker): NodesResu
   const document = check.readObject('$', value, '{"management_laptops": [...], "vps_nodes": [...], "worker_nodes": [...]}', { required: true });
   if (document === undefined) return { ...result, usable: false };
 
-  const namePaths = new Map<string, string>();
+  const namePaths = new Map<string, { name: string; path: string }>();
   const vpsIpPaths = new Map<string, string>();
   for (const role of ROLES) {
     const arrayName = ROLE_ARRAYS[role];
@@ -37,12 +38,20 @@ export function validateNodes(value: unknown, check: DocumentChecker): NodesResu
       const path = joinPath(joinPath('$', arrayName), index);
       const node = readNode(path, entryValue, role, check);
       if (node.name !== undefined) {
-        const first = namePaths.get(node.name);
-        if (first !== undefined) {
-          check.report(joinPath(path, 'name'), `${describeValue(node.name)} is already the name of ${first}; node names must be unique across all roles`);
+        // names are compared by store key (lowercase): two names equal but for case would share nodes/<key>/ and refs/nodes/<key>
+        const key = nodeKey(node.name);
+        const first = namePaths.get(key);
+        if (first !== undefined && first.name === node.name) {
+          check.report(joinPath(path, 'name'), `${describeValue(node.name)} is already the name of ${first.path}; node names must be unique across all roles`);
+          node.valid = false;
+        } else if (first !== undefined) {
+          check.report(
+            joinPath(path, 'name'),
+            `${describeValue(node.name)} is ambiguous with ${describeValue(first.name)} (${first.path}): node names equal but for case share one store key "${key}"; rename one of them`,
+          );
           node.valid = false;
         } else {
-          namePaths.set(node.name, path);
+          namePaths.set(key, { name: node.name, path });
         }
       }
       if (role === 'vps' && node.ip !== undefined) {
@@ -67,7 +76,8 @@ function readNode(path: string, value: unknown, role: NodeRole, check: DocumentC
   if (entry === undefined) return { valid: false, node: placeholder };
 
   const name = check.readText(joinPath(path, 'name'), entry.name, 'nodeName', { required: true });
-  const ip = check.readText(joinPath(path, 'ip'), entry.ip, 'ipv4', { required: true });
+  // node-registry-manager.sh registers the control plane itself as `localhost`; a VPS needs its IPv4 (routing names it)
+  const ip = check.readText(joinPath(path, 'ip'), entry.ip, role === 'vps' ? 'ipv4' : 'nodeAddress', { required: true });
   const transportValue = entry.transport;
   const transport = check.readChoice(joinPath(path, 'transport'), transportValue, ['ssh', 'local'] as const);
   const transportValid = transport !== undefined || transportValue === undefined || transportValue === null;

@@ -38,7 +38,6 @@ const cases: Case[] = [
   ],
   ['a VPS that is a worker, not a VPS', (d) => (d[R].app.vps_nodes = ['100.64.0.2']), [[R, '$.app.vps_nodes[0]'], [R, '$.app.vps_nodes[0]']]],
   ['an unknown strategy', (d) => (d[R].app.strategy = 'random'), [[R, '$.app.strategy']]],
-  ["MyNodeOne's planned geo strategy", (d) => (d[R].app.strategy = 'geo'), [[R, '$.app.strategy']]],
   ['a strategy that is a number', (d) => (d[R].app.strategy = 1), [[R, '$.app.strategy']]],
 ];
 
@@ -47,9 +46,10 @@ describe('routing.json validation', () => {
     expect(locations(problemsAfter(mutate))).toEqual(expected);
   });
 
-  it('says geo is not supported and names the strategies that are', () => {
-    const [problem] = problemsAfter((d) => (d[R].app.strategy = 'geo'));
-    expect(problem?.message).toMatch(/^"geo" is not supported: .*use "round-robin" or "primary-backup"$/);
+  it("reads MyNodeOne's geo strategy as primary-backup, which is what MyNodeOne renders for it", () => {
+    const docs = minimalDocuments();
+    docs[R].app.strategy = 'geo';
+    expect(parseRegistry(snapshotOf(docs)).routing).toEqual([{ service: 'app', domains: ['example.com'], vpsNodes: ['100.64.0.1'], strategy: 'primary-backup' }]);
   });
 
   it('says which registry a VPS is missing from', () => {

@@ -9,9 +9,9 @@ import type { DocumentChecker } from './document-checker.js';
 import type { ServicesResult } from './validate-services.js';
 import type { DomainsResult } from './validate-domains.js';
 import type { NodesResult } from './validate-nodes.js';
-import { describeValue, joinPath } from './describe-value.js';
+import { joinPath } from './describe-value.js';
 
-/** The strategies courier renders; MyNodeOne's planned `geo` is not one of them. */
+/** The strategies courier renders (MyNodeOne's `geo` is read as primary-backup, see readStrategy). */
 const STRATEGIES = ['round-robin', 'primary-backup'] as const;
 
 /** One routing entry as far as it validated: lists hold only their valid, known elements. */
@@ -117,12 +117,13 @@ function readList(
   return { items, valid };
 }
 
-/** The strategy: `round-robin` when absent (MyNodeOne's default), `geo` refused with its own message. */
+/**
+ * The strategy: `round-robin` when absent (MyNodeOne's default). `geo`, which MyNodeOne's
+ * configure-routing offers but renders like any other strategy (every listed VPS serves every listed
+ * domain), is read as `primary-backup`, which renders exactly that, so such a registry switches as is.
+ */
 function readStrategy(path: string, value: unknown, check: DocumentChecker): Routing['strategy'] | undefined {
   if (value === undefined || value === null) return 'round-robin';
-  if (value === 'geo') {
-    check.report(path, `${describeValue(value)} is not supported: MyNodeOne plans geo routing but courier does not render it; use "round-robin" or "primary-backup"`);
-    return undefined;
-  }
+  if (value === 'geo') return 'primary-backup';
   return check.readChoice(path, value, STRATEGIES);
 }

@@ -7,7 +7,7 @@ import { DOCUMENT_NAMES, type Registry } from '../registry/model.js';
 import type { NodeRender } from '../render/model.js';
 import { encodeBlob, encodeTree, type EncodedObject, type TreeEntryInput } from './encode-object.js';
 import type { NodeSnapshot, RevisionSnapshot } from './model.js';
-import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, buildManifest, formatJson, formatManifest, isArtifactName, isNodeName, registryFileName } from './store-layout.js';
+import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, buildManifest, formatJson, formatManifest, isArtifactName, nodeFolder, registryFileName } from './store-layout.js';
 
 /** A revision's tree before it is written. */
 export interface RevisionTree {
@@ -28,8 +28,9 @@ function invalid(dir: string, message: string, data: Record<string, unknown>): C
 }
 
 function encodeNode(dir: string, render: NodeRender): { snapshot: NodeSnapshot; objects: EncodedObject[] } {
-  const node = render.node.name;
-  if (!isNodeName(node)) throw invalid(dir, `node name "${node}" is not a DNS label ([a-z0-9][a-z0-9-]*)`, { node });
+  const name = render.node.name;
+  const node = nodeFolder(name);
+  if (node === undefined) throw invalid(dir, `node name ${JSON.stringify(name)} has no safe store key (see the node name rule)`, { node: name });
   const names = new Set<string>();
   const objects: EncodedObject[] = [];
   const entries: TreeEntryInput[] = [];
@@ -72,10 +73,12 @@ export function buildRevisionTree(dir: string, documents: Registry['documents'],
   const snapshotNodes = new Map<string, NodeSnapshot>();
   const nodeObjects = new Map<string, EncodedObject[]>();
   for (const render of nodes) {
-    if (snapshotNodes.has(render.node.name)) throw invalid(dir, `node "${render.node.name}" is rendered twice`, { node: render.node.name });
+    // keyed by store folder: two names equal but for case would be one folder (the registry refuses them)
+    const folder = nodeFolder(render.node.name) ?? render.node.name;
+    if (snapshotNodes.has(folder)) throw invalid(dir, `node "${render.node.name}" is rendered twice (store folder nodes/${folder})`, { node: render.node.name });
     const encoded = encodeNode(dir, render);
-    snapshotNodes.set(render.node.name, encoded.snapshot);
-    nodeObjects.set(render.node.name, encoded.objects);
+    snapshotNodes.set(folder, encoded.snapshot);
+    nodeObjects.set(folder, encoded.objects);
   }
 
   const trees: EncodedObject[] = [];

@@ -14,6 +14,7 @@ import { loadSnapshot } from './load-snapshot.js';
 import type { CommitInput, CommitResult, RevisionSnapshot, Store } from './model.js';
 import { runSerialized } from './run-serialized.js';
 import { isNotFound, wrapStoreError } from './store-error.js';
+import { nodeFolder } from './store-layout.js';
 import { writeObjects } from './write-objects.js';
 import { storeFs } from './store-fs.js';
 
@@ -67,7 +68,7 @@ export async function commitRevision(store: Store, input: CommitInput): Promise<
       const known = knownOids(base);
       const parentRegistry = new Set(base.registry.values());
       const objects: EncodedObject[] = [...next.registryBlobs.values()].filter((blob) => !parentRegistry.has(blob.oid));
-      for (const change of changes) objects.push(...(next.nodeObjects.get(change.node) ?? []));
+      for (const change of changes) objects.push(...(next.nodeObjects.get(nodeFolder(change.node) ?? change.node) ?? []));
       objects.push(...next.trees);
       await writeObjects(
         store,

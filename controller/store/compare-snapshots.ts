@@ -29,7 +29,11 @@ function compareArtifacts(before: Manifest | undefined, after: Manifest | undefi
   return artifacts.length > 0 ? artifacts : [{ name: MANIFEST_FILE, change: status }];
 }
 
-/** Nodes whose subtree differs between `base` and `next`, sorted by name; reads only the changed nodes' parent manifests. */
+/**
+ * Nodes whose subtree differs between `base` and `next` (both keyed by store folder), sorted by folder;
+ * a change names the node as the registry writes it when the node is still rendered, else by its folder.
+ * Reads only the changed nodes' parent manifests.
+ */
 export async function compareNodes(store: Store, base: RevisionSnapshot, next: RevisionSnapshot): Promise<NodeChange[]> {
   const names = [...new Set([...base.nodes.keys(), ...next.nodes.keys()])].sort();
   const changed = names.filter((name) => base.nodes.get(name)?.tree !== next.nodes.get(name)?.tree);
@@ -38,7 +42,7 @@ export async function compareNodes(store: Store, base: RevisionSnapshot, next: R
     const after = next.nodes.get(node);
     const status: ChangeKind = before === undefined ? 'added' : after === undefined ? 'removed' : 'modified';
     const oldManifest = before === undefined ? undefined : await loadNodeManifest(store, before, node);
-    return { node, status, artifacts: compareArtifacts(oldManifest, after?.manifest, status) };
+    return { node: after?.manifest?.node ?? node, status, artifacts: compareArtifacts(oldManifest, after?.manifest, status) };
   });
 }
 

@@ -9,7 +9,7 @@ import type { FileDiff, Store } from './model.js';
 import { readTreeEntries } from './read-text-file.js';
 import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
-import { NODES_DIR, REGISTRY_DIR, isNodeName } from './store-layout.js';
+import { NODES_DIR, REGISTRY_DIR, nodeFolder } from './store-layout.js';
 import { storeFs } from './store-fs.js';
 
 /** The diff entry shape, re-exported beside the function that produces it. */
@@ -73,7 +73,8 @@ async function readText(store: Store, oid: string | undefined): Promise<string> 
 export async function diffRevisions(store: Store, from: string | undefined, to: string, options: DiffRevisionsOptions = {}): Promise<FileDiff[]> {
   const [fromOid, toOid] = await Promise.all([from === undefined ? undefined : resolveRevision(store, from), resolveRevision(store, to)]);
   try {
-    const folders = options.node === undefined ? [REGISTRY_DIR, NODES_DIR] : isNodeName(options.node) ? [`${NODES_DIR}/${options.node}`] : [];
+    const nodeDir = options.node === undefined ? undefined : nodeFolder(options.node);
+    const folders = options.node === undefined ? [REGISTRY_DIR, NODES_DIR] : nodeDir !== undefined ? [`${NODES_DIR}/${nodeDir}`] : [];
     const changed: ChangedFile[] = [];
     for (const folder of folders) {
       const [before, after] = await Promise.all([subtreeOid(store, fromOid, folder), subtreeOid(store, toOid, folder)]);

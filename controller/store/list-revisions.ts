@@ -2,6 +2,7 @@
  * The audit log: revisions newest first, walked lazily along first parents so `-n 20` reads twenty
  * commits (or, with a node filter, only as many as it takes to find twenty that name the node).
  */
+import { nodeKey } from '../registry/node-key.js';
 import git from 'isomorphic-git';
 import { readMain } from './commit-revision.js';
 import { parseCommitMessage } from './format-commit-message.js';
@@ -28,6 +29,8 @@ export interface ListRevisionsOptions {
 export async function listRevisions(store: Store, options: ListRevisionsOptions = {}): Promise<RevisionInfo[]> {
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   if (limit <= 0) return [];
+  // a removed node is named by its store key in the trailer, so names are compared by key
+  const wanted = options.node === undefined ? undefined : nodeKey(options.node);
   // main filtered by node: through the per-node index instead of a walk of the whole history
   if (options.node !== undefined && options.ref === undefined && Number.isFinite(limit)) return listNodeRevisions(store, options.node, limit);
   const start = options.ref === undefined ? await readMainOrFail(store) : await resolveRevision(store, options.ref);
@@ -42,7 +45,7 @@ export async function listRevisions(store: Store, options: ListRevisionsOptions 
     while (oid !== undefined && revisions.length < limit) {
       const { commit } = await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
       const { trigger, nodes } = parseCommitMessage(commit.message);
-      if (options.node === undefined || nodes.includes(options.node)) {
+      if (wanted === undefined || nodes.some((name) => nodeKey(name) === wanted)) {
         revisions.push({
           revision: oid,
           parent: commit.parent[0],

@@ -15,6 +15,7 @@ import { inflateSync } from 'node:zlib';
 import { parseCommitMessage } from './format-commit-message.js';
 import type { RevisionInfo, Store } from './model.js';
 import { wrapStoreError } from './store-error.js';
+import { nodeKey } from '../registry/node-key.js';
 
 /** The index file, inside the bare repository (git ignores unknown files there). */
 export function nodeLogIndexPath(store: Store): string {
@@ -22,7 +23,7 @@ export function nodeLogIndexPath(store: Store): string {
 }
 
 interface NodeLogIndex {
-  version: 1;
+  version: 2;
   /** The main the index was built at. */
   tip: string;
   /** main's first-parent chain, oldest first. */
@@ -86,7 +87,7 @@ async function readMainRef(store: Store): Promise<string | undefined> {
 async function loadIndex(store: Store): Promise<NodeLogIndex | undefined> {
   try {
     const index = JSON.parse(await readFile(nodeLogIndexPath(store), 'utf8')) as NodeLogIndex;
-    if (index.version !== 1 || typeof index.tip !== 'string' || !Array.isArray(index.commits) || typeof index.nodes !== 'object') return undefined;
+    if (index.version !== 2 || typeof index.tip !== 'string' || !Array.isArray(index.commits) || typeof index.nodes !== 'object') return undefined;
     if (index.commits.at(-1) !== index.tip) return undefined;
     return index;
   } catch {
@@ -126,10 +127,11 @@ async function currentIndex(store: Store, main: string, fresh: boolean): Promise
   if (old?.tip === main) return old;
   const { added, reached } = await walkNew(store, main, old?.tip);
   // main no longer descends from the indexed tip (a rewritten store): the walk read everything, start over
-  const index: NodeLogIndex = old && reached ? old : { version: 1, tip: main, commits: [], nodes: {} };
+  const index: NodeLogIndex = old && reached ? old : { version: 2, tip: main, commits: [], nodes: {} };
   for (const { oid, nodes } of added) {
     const position = index.commits.push(oid) - 1;
-    for (const node of nodes) (index.nodes[node] ??= []).push(position);
+    // by store key: a node's spellings (MyNodeOne names as hostname prints them) are one node
+    for (const node of nodes) (index.nodes[nodeKey(node)] ??= []).push(position);
   }
   index.tip = main;
   await saveIndex(store, index);
@@ -151,11 +153,11 @@ export async function listNodeRevisions(store: Store, node: string, limit: numbe
       const index = await currentIndex(store, main, fresh);
       const end = upTo === undefined ? index.commits.length - 1 : index.commits.lastIndexOf(upTo);
       if (end === -1) return undefined;
-      const positions = (index.nodes[node] ?? []).filter((p) => p <= end);
+      const positions = (index.nodes[nodeKey(node)] ?? []).filter((p) => p <= end);
       const picked = positions.slice(Math.max(0, positions.length - limit)).reverse();
       const revisions = await Promise.all(picked.map(async (p) => ({ oid: index.commits[p], commit: index.commits[p] === undefined ? undefined : await readCommit(store, index.commits[p]!) })));
       // the index is only a pointer: every revision must really name the node, or the index is rebuilt
-      if (revisions.every((r) => r.commit !== undefined && parseCommitMessage(r.commit.message).nodes.includes(node))) {
+      if (revisions.every((r) => r.commit !== undefined && parseCommitMessage(r.commit.message).nodes.some((n) => nodeKey(n) === nodeKey(node)))) {
         return revisions.map((r) => toInfo(r.oid!, r.commit!));
       }
     }

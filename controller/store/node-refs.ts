@@ -10,12 +10,13 @@ import type { Store } from './model.js';
 import { nodeTreesAt } from './read-revision.js';
 import { resolveRevision } from './resolve-revision.js';
 import { isNotFound, wrapStoreError } from './store-error.js';
-import { isNodeName } from './store-layout.js';
+import { nodeKey } from '../registry/node-key.js';
+import { nodeFolder } from './store-layout.js';
 import { storeFs } from './store-fs.js';
 
-/** The ref holding a node's verified revision. */
+/** The ref holding a node's verified revision: `refs/nodes/<store key>` (the name in lowercase). */
 export function nodeRefName(node: string): string {
-  return `refs/nodes/${node}`;
+  return `refs/nodes/${nodeFolder(node) ?? node}`;
 }
 
 /**
@@ -27,7 +28,8 @@ export function nodeRefName(node: string): string {
 export async function setNodeRef(store: Store, node: string, revision: string): Promise<string> {
   const oid = await resolveRevision(store, revision);
   try {
-    const inRevision = isNodeName(node) && (await nodeTreesAt(store, oid)).has(node);
+    const folder = nodeFolder(node);
+    const inRevision = folder !== undefined && (await nodeTreesAt(store, oid)).has(folder);
     if (!inRevision) {
       throw new CourierError('NODE_NOT_FOUND', `store ${store.dir}: revision ${oid} has no node "${node}"; a node can only be verified at a revision that renders it`, {
         dir: store.dir,
@@ -36,7 +38,7 @@ export async function setNodeRef(store: Store, node: string, revision: string): 
       });
     }
     await writeLooseRef(store, nodeRefName(node), oid);
-    (store.nodeRefs ??= new Map()).set(node, oid);
+    (store.nodeRefs ??= new Map()).set(nodeKey(node), oid);
     return oid;
   } catch (err) {
     throw wrapStoreError(err, `set ${nodeRefName(node)}`, store.dir, { node, revision: oid });
@@ -59,12 +61,13 @@ async function writeLooseRef(store: Store, ref: string, oid: string): Promise<vo
 
 /** The revision `refs/nodes/<node>` points at, or undefined when the node was never verified. */
 export async function readNodeRef(store: Store, node: string): Promise<string | undefined> {
-  if (!isNodeName(node)) return undefined;
-  const known = store.nodeRefs?.get(node);
+  const folder = nodeFolder(node);
+  if (folder === undefined) return undefined;
+  const known = store.nodeRefs?.get(nodeKey(node));
   if (known !== undefined) return known;
   try {
     const oid = await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: nodeRefName(node) });
-    (store.nodeRefs ??= new Map()).set(node, oid);
+    (store.nodeRefs ??= new Map()).set(nodeKey(node), oid);
     return oid;
   } catch (err) {
     if (isNotFound(err)) return undefined;

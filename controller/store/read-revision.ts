@@ -7,7 +7,7 @@ import type { Store } from './model.js';
 import { readTextFile, readTreeEntries } from './read-text-file.js';
 import { resolveRevision } from './resolve-revision.js';
 import { wrapStoreError } from './store-error.js';
-import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, documentNameOf, isArtifactName, isNodeName, parseManifest } from './store-layout.js';
+import { MANIFEST_FILE, NODES_DIR, REGISTRY_DIR, documentNameOf, isArtifactName, nodeFolder, parseManifest } from './store-layout.js';
 
 const FULL_OID = /^[0-9a-f]{40}$/;
 const NODE_TREES_KEPT = 8;
@@ -22,10 +22,11 @@ export async function readManifest(store: Store, revision: string, node: string)
   const cached = FULL_OID.test(revision) ? store.manifests?.get(`${revision}\0${node}`) : undefined;
   if (cached !== undefined) return cached ?? undefined;
   const oid = await resolveRevision(store, revision);
-  if (!isNodeName(node)) return undefined;
-  const filepath = `${NODES_DIR}/${node}/${MANIFEST_FILE}`;
+  const folder = nodeFolder(node);
+  if (folder === undefined) return undefined;
+  const filepath = `${NODES_DIR}/${folder}/${MANIFEST_FILE}`;
   try {
-    const tree = (await nodeTreesAt(store, oid)).get(node);
+    const tree = (await nodeTreesAt(store, oid)).get(folder);
     let manifest: Manifest | undefined;
     if (tree) {
       const shared = (store.treeManifests ??= new Map());
@@ -69,8 +70,9 @@ export async function nodeTreesAt(store: Store, oid: string): Promise<Map<string
 /** The content of `nodes/<node>/<name>` at `revision` (any spec resolveRevision takes), or undefined when absent. */
 export async function readArtifact(store: Store, revision: string, node: string, name: string): Promise<string | undefined> {
   const oid = await resolveRevision(store, revision);
-  if (!isNodeName(node) || !isArtifactName(name)) return undefined;
-  const filepath = `${NODES_DIR}/${node}/${name}`;
+  const folder = nodeFolder(node);
+  if (folder === undefined || !isArtifactName(name)) return undefined;
+  const filepath = `${NODES_DIR}/${folder}/${name}`;
   try {
     return await readTextFile(store, oid, filepath);
   } catch (err) {
@@ -95,7 +97,7 @@ export async function readRegistryDocuments(store: Store, revision: string): Pro
   }
 }
 
-/** The node folders under `nodes/` at `revision` (any spec resolveRevision takes), sorted by name. */
+/** The node folders (store keys) under `nodes/` at `revision` (any spec resolveRevision takes), sorted. */
 export async function listNodes(store: Store, revision: string): Promise<string[]> {
   const oid = await resolveRevision(store, revision);
   try {

@@ -4,6 +4,7 @@
  * first parents.
  */
 import git from 'isomorphic-git';
+import { nodeKey } from '../registry/node-key.js';
 import type { Store } from './model.js';
 import { isNotFound, revisionNotFound, wrapStoreError } from './store-error.js';
 import { storeFs } from './store-fs.js';
@@ -35,8 +36,11 @@ async function resolveBase(store: Store, spec: string, base: string): Promise<st
   }
   if (oid === undefined) {
     if (!REF_NAME.test(base)) throw revisionNotFound(store.dir, spec, 'not a commit id or ref name');
+    // refs/nodes/<Name> is stored under the name's key (lowercase), so any spelling of the name finds it
+    const nodeRef = /^(?:refs\/)?nodes\/([^/]+)$/.exec(base);
+    const ref = nodeRef === null ? base : `refs/nodes/${nodeKey(nodeRef[1]!)}`;
     try {
-      oid = await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref: base });
+      oid = await git.resolveRef({ fs: storeFs, dir: store.dir, gitdir: store.dir, ref });
     } catch (err) {
       if (!isNotFound(err)) throw err;
       const empty = (base === 'main' || base === 'HEAD') && !(await hasAnyCommit(store));

@@ -4,6 +4,7 @@
  * trailing LF so stock `git diff` reads well.
  */
 import { DOCUMENT_NAMES, type DocumentName } from '../registry/model.js';
+import { isNodeKey, nodeKey } from '../registry/node-key.js';
 import type { Manifest, NodeRender } from '../render/model.js';
 
 /** Top-level folder of the registry documents. */
@@ -13,14 +14,13 @@ export const NODES_DIR = 'nodes';
 /** The per-node manifest's file name (never an artifact name). */
 export const MANIFEST_FILE = 'manifest.json';
 
-/** Node names as the registry validates them; anything else can never be in the store. */
-const NODE_NAME = /^[a-z0-9][a-z0-9-]*$/;
 /** Artifact names are single path components of safe characters. */
 const ARTIFACT_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
-/** True when `name` can be a node folder in the store. */
-export function isNodeName(name: string): boolean {
-  return NODE_NAME.test(name);
+/** The folder `nodes/<key>/` (and ref `refs/nodes/<key>`) of a node name: its store key; undefined for a name that can never be in the store. */
+export function nodeFolder(name: string): string | undefined {
+  const key = nodeKey(name);
+  return isNodeKey(key) ? key : undefined;
 }
 
 /** True when `name` can be an artifact file in a node folder. */
