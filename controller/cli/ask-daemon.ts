@@ -6,7 +6,6 @@
  * daemon's warm sessions and print its reports as they would their own; `rollback`, `suspend` and
  * `resume` act on the state it holds. A lock held by anything else stays LOCKED.
  */
-import os from 'node:os';
 import type { Config } from '../config/load-config.js';
 import { CourierError, ERROR_CODES, isCourierError, type ErrorCode } from '../errors.js';
 import { readDaemonEndpoint } from '../daemon/daemon-endpoint.js';
@@ -24,18 +23,8 @@ export async function daemonUrl(config: Config): Promise<string | undefined> {
     const target = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '::1' : host;
     return `http://${target.includes(':') ? `[${target}]` : target}:${match[3]}`;
   }
-  const endpoint = await readDaemonEndpoint(config.state.dir);
-  if (!endpoint || endpoint.host !== os.hostname() || !isAlive(endpoint.pid)) return undefined;
-  return endpoint.url;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  // a live daemon on this host (readDaemonEndpoint checks both)
+  return (await readDaemonEndpoint(config.state.dir))?.url;
 }
 
 /** POST a JSON body to the daemon; undefined when no daemon answers; a daemon's error body is rethrown as its CourierError. */
