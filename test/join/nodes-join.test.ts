@@ -201,7 +201,7 @@ describe('courier nodes join', () => {
 
   it('a registry entry that would not validate is refused before anything is installed', async () => {
     const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);
-    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'Bad_Name', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile, '--fingerprint', fingerprint]);
+    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'bad/name', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile, '--fingerprint', fingerprint]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('REGISTRY_INVALID');
     expect(result.stdout).toBe('');
