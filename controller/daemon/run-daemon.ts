@@ -29,7 +29,7 @@ import { warnIfUnguarded } from '../http/warn-if-unguarded.js';
 import { NodeScheduler } from './node-scheduler.js';
 import type { Leadership } from './start-leadership.js';
 import { createStatusWriteBack } from './status-write-back.js';
-import pLimit from 'p-limit';
+import { runDelegatedSync } from './delegated-sync.js';
 import type { SyncRequest } from '../http/start-http-server.js';
 import { readSuspension, type Suspension } from '../store/suspension.js';
 import type { WaitingChanges } from '../registry/find-waiting-changes.js';
@@ -392,42 +392,27 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   }
 
   /** `courier push` / `verify` / `plan --live` asked over the API: the same exchange, over our sessions. */
-  async function delegatedSync(request: SyncRequest): Promise<{ status: number; body: unknown }> {
-    if (!leading || stopping) return { status: 409, body: { error: { code: 'LOCKED', message: 'this daemon is not leading (or is stopping); try again' } } };
-    // a push renders first, as `courier push` does; a dry run reads what the daemon already pushes
-    if (request.mode === 'push') await refresh('manual push (via the daemon)');
-    if (!desired) return { status: 409, body: { error: { code: 'REVISION_NOT_FOUND', message: 'the daemon has no revision yet' } } };
-    if (request.mode === 'push' && !registry.valid) return { status: 422, body: { error: { code: 'REGISTRY_INVALID', message: registry.error ?? 'registry invalid' } } };
-    const current = desired;
-    const names = request.nodes ?? [];
-    const unknown = names.find((n) => !current.nodes.has(n));
-    if (unknown) return { status: 404, body: { error: { code: 'NODE_NOT_FOUND', message: `node ${unknown} is not in the node registry (see \`courier nodes list\`)` } } };
-    const nodes = [...current.nodes.values()].filter((n) => (names.length === 0 || names.includes(n.name)) && (!request.role || n.role === request.role));
-    const mode = request.mode;
-    const limit = pLimit(config.ssh.concurrency);
-    const reports = await Promise.all(
-      nodes.map((node) =>
-        limit(async () => {
-          const artifacts = current.artifacts.get(node.name) ?? [];
-          const report = await syncNode(site, node, { revision: current.revision, artifacts }, mode, exchange, {
-            retries: mode === 'push' ? config.reconcile.retries : 0,
-            retryDelay: config.reconcile.retryDelay,
-            drift: config.reconcile.drift,
-          });
-          if (mode !== 'dry-run') {
-            metrics.recordSync(report, mode);
-            metrics.setNodeStatus(await status.record({ name: report.node, role: report.role }, reportToOutcome(report)));
-            logReport(report, `${mode} (via the daemon)`);
-          }
-          return report;
-        }),
-      ),
+  function delegatedSync(request: SyncRequest): Promise<{ status: number; body: unknown }> {
+    return runDelegatedSync(
+      {
+        site,
+        exchange,
+        canAct: () => leading && !stopping,
+        refresh,
+        desired: () => desired,
+        registryError: () => (registry.valid ? undefined : (registry.error ?? 'registry invalid')),
+        record: async (report, mode) => {
+          metrics.recordSync(report, mode);
+          metrics.setNodeStatus(await status.record({ name: report.node, role: report.role }, reportToOutcome(report)));
+          logReport(report, `${mode} (via the daemon)`);
+        },
+        recorded: () => {
+          writeBack.schedule(status.doc);
+          notify();
+        },
+      },
+      request,
     );
-    if (mode !== 'dry-run') {
-      writeBack.schedule(status.doc);
-      notify();
-    }
-    return { status: 200, body: { revision: current.revision, reports } };
   }
 
   let leadership: Leadership | undefined;
