@@ -2,9 +2,8 @@
  * History commands: log and diff. They read only the store, so they load neither the registry nor
  * the render pipeline (start-up time matters for `courier log`).
  */
-import path from 'node:path';
 import { CourierError } from '../errors.js';
-import { loadConfig } from '../config/load-config.js';
+import { readStatePaths } from '../config/read-state-paths.js';
 import type { CommandContext } from './run-command.js';
 
 // Store modules load on use: isomorphic-git is a large import, and `log --node` does without it.
@@ -13,9 +12,9 @@ const history = () => Promise.all([import('../store/diff-revisions.js'), import(
 
 /** The site's store, from its config alone. */
 async function openSiteStore(ctx: CommandContext) {
-  const config = await loadConfig(ctx.options.config);
+  const state = await readStatePaths(ctx.options.config);
   const { openStore } = await import('../store/open-store.js');
-  return openStore(config.state.store);
+  return openStore(state.store);
 }
 
 /** `courier log`: revisions, newest first. */
@@ -26,7 +25,7 @@ export async function logCommand(ctx: CommandContext, opts: { node?: string; num
   if (opts.node !== undefined) {
     // the per-node index reads the store directly (an absent store simply has no revisions)
     const { listNodeRevisions } = await import('../store/node-log-index.js');
-    revisions = await listNodeRevisions({ dir: path.resolve((await loadConfig(ctx.options.config)).state.store), cache: {} }, opts.node, limit);
+    revisions = await listNodeRevisions({ dir: (await readStatePaths(ctx.options.config)).store, cache: {} }, opts.node, limit);
   } else {
     revisions = await (await revisionLog()).listRevisions(await openSiteStore(ctx), { limit });
   }

@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import os from 'node:os';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { CourierError } from '../errors.js';
+import { resolveConfigPath, statePaths } from './read-state-paths.js';
 
 const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -159,7 +159,7 @@ export function parseConfig(text: string, file: string): Config {
 /** Resolve paths against the config directory and fill derived defaults. */
 function resolveConfig(parsed: ParsedConfig, file: string): Config {
   const dir = path.dirname(path.resolve(file));
-  const resolve = (p: string) => (p.startsWith('~/') ? path.join(os.homedir(), p.slice(2)) : path.resolve(dir, p));
+  const resolve = (p: string) => resolveConfigPath(file, p);
   const stateDir = resolve(parsed.state.dir);
   const source =
     parsed.source.type === 'files'
@@ -175,12 +175,7 @@ function resolveConfig(parsed: ParsedConfig, file: string): Config {
     file: path.resolve(file),
     dir,
     source,
-    state: {
-      dir: stateDir,
-      store: path.join(stateDir, 'store'),
-      statusFile: path.join(stateDir, 'status.json'),
-      lockFile: path.join(stateDir, 'lock'),
-    },
+    state: statePaths(stateDir),
     ssh: {
       ...parsed.ssh,
       identity: parsed.ssh.identity ? resolve(parsed.ssh.identity) : undefined,
