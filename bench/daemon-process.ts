@@ -1,5 +1,5 @@
 /**
- * The daemon as an operator runs it: `node dist/controller/cli/main.js daemon` in its own process
+ * The daemon as an operator runs it: `node dist/courier/main.js daemon` in its own process
  * (so its RSS and CPU are its own), with its HTTP API on a free loopback port. The bench reads the
  * open warm sessions from its /metrics, RSS and CPU from /proc, and stops it with SIGTERM by PID.
  */

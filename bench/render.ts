@@ -265,7 +265,7 @@ async function main(argv: string[]): Promise<void> {
           }
           inProcess[v.label] = { ms: summarize(samples), found };
         }
-        const cli = path.join(PROJECT_DIR, 'dist', 'controller', 'cli', 'main.js');
+        const cli = path.join(PROJECT_DIR, 'dist', 'courier', 'main.js');
         if (!existsSync(cli)) {
           console.error('  dist/ missing: building with tsc -p tsconfig.build.json');
           await timeCommand('npx', ['tsc', '-p', 'tsconfig.build.json']);

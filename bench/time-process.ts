@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROJECT_DIR } from './lib.js';
 
-/** The compiled CLI and floors (built by bench/run.ts before it measures). */
-export const CLI = path.join(PROJECT_DIR, 'dist/controller/cli/main.js');
+/** The bundled CLI as `bin.courier` ships it, and the floors (built by bench/run.ts before it measures). */
+export const CLI = path.join(PROJECT_DIR, 'dist/courier/main.js');
 export const COLD_FLOOR = path.join(PROJECT_DIR, 'dist/bench/floor-cold.js');
 export const WARM_FLOOR = path.join(PROJECT_DIR, 'dist/bench/floor-warm.js');
 export const MEMORY_PROBE = path.join(PROJECT_DIR, 'dist/bench/memory-probe.js');

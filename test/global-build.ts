@@ -1,7 +1,7 @@
 /**
  * vitest global setup: compile the controller once (`tsc -p tsconfig.build.json` and the
- * precompiled schema validator, what `npm ci`'s prepare step runs), so CLI tests exercise the built
- * `dist/` binary as users run it.
+ * precompiled schema validator and the bundled CLI, what `npm ci`'s prepare step runs), so CLI tests
+ * exercise the built binary as users run it.
  * Type errors don't stop the tests here: `npm run typecheck` reports them.
  */
 import { execFileSync } from 'node:child_process';
@@ -22,4 +22,6 @@ export default function build(): void {
   }
   // the precompiled Traefik schema validator, as `npm run build` makes it
   execFileSync(process.execPath, [path.join(root, 'dist', 'controller', 'render', 'build-traefik-validator.js')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  // and the bundled command line that bin.courier names (dist/courier/main.js)
+  execFileSync(process.execPath, [path.join(root, 'dist', 'controller', 'cli', 'build-bundle.js')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
 }

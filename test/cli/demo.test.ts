@@ -14,7 +14,7 @@ const POLL = { timeout: 30_000, interval: 50 };
 
 describe('courier demo', () => {
   const cwd = mkdtempSync(path.join(os.tmpdir(), 'courier-demo-'));
-  const child = spawn(process.execPath, [packagePath('dist', 'controller', 'cli', 'main.js'), 'demo', '--listen', '127.0.0.1:0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [packagePath('dist', 'courier', 'main.js'), 'demo', '--listen', '127.0.0.1:0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.resume();

@@ -19,7 +19,7 @@ import { parseConfigEnv } from '../../controller/cli/init-from-mynodeone.js';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server.js';
 
 const NS = 'kube-system';
-const DIST = packagePath('dist', 'controller', 'cli', 'main.js');
+const DIST = packagePath('dist', 'courier', 'main.js');
 const REALISTIC = packagePath('test', 'fixtures', 'registry-realistic');
 
 interface Run {

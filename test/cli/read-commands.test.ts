@@ -1,5 +1,5 @@
 /**
- * The read-side CLI through the built binary (dist/controller/cli/main.js): init, render, log,
+ * The read-side CLI through the built binary (dist/courier/main.js): init, render, log,
  * diff, dns, nodes list, and what an invalid registry does to the exit status and the store.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packagePath } from '../../controller/package-root.js';
 
-const BIN = packagePath('dist', 'controller', 'cli', 'main.js');
+const BIN = packagePath('dist', 'courier', 'main.js');
 
 /** Run the built courier binary. */
 function courier(cwd: string, ...args: string[]): { code: number; stdout: string; stderr: string } {

@@ -86,7 +86,7 @@ describe('courier daemon and a real Prometheus', () => {
   });
 
   it('courier reconcile reads the token from the config', () => {
-    const bin = packagePath('dist', 'controller', 'cli', 'main.js');
+    const bin = packagePath('dist', 'courier', 'main.js');
     const r = spawnSync(process.execPath, [bin, 'reconcile', '--config', site.config, '--url', daemon.url], { encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('reconcile started');

@@ -90,7 +90,7 @@ export interface DaemonProcess {
 
 /** Start `courier daemon` (built binary) and wait until it prints its dashboard URL. */
 export async function startDaemonProcess(config: string): Promise<DaemonProcess> {
-  const child = spawn(process.execPath, [packagePath('dist', 'controller', 'cli', 'main.js'), 'daemon', '--config', config], {
+  const child = spawn(process.execPath, [packagePath('dist', 'courier', 'main.js'), 'daemon', '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, COURIER_LOG_LEVEL: 'info' },
   });

@@ -14,7 +14,7 @@ import { agentProcesses, connectionProcesses, signalAll } from '../integration/n
 import { createDaemonSite, FIVE_ROLES, startDaemonProcess, type DaemonProcess, type DaemonSite } from './daemon-site.js';
 
 const POLL = { timeout: 30_000, interval: 100 };
-const CLI = packagePath('dist', 'controller', 'cli', 'main.js');
+const CLI = packagePath('dist', 'courier', 'main.js');
 
 /** The pids of node i's serve agents (the shell running `courier-agent serve`, not its subshells). */
 function serveAgents(fleet: SshdFleet, i: number): number[] {

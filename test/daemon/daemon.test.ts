@@ -109,7 +109,7 @@ describe('courier daemon', () => {
   });
 
   it('a second daemon, or a render on the same state, is refused with LOCKED (exit 3)', () => {
-    const bin = packagePath('dist', 'controller', 'cli', 'main.js');
+    const bin = packagePath('dist', 'courier', 'main.js');
     for (const args of [['daemon'], ['render']]) {
       const r = spawnSync(process.execPath, [bin, ...args, '--config', site.config], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status).toBe(3);
@@ -121,7 +121,7 @@ describe('courier daemon', () => {
   it('hand edits are healed at the reconcile `courier reconcile` asks for', async () => {
     const file = site.nodeFile(3, 'hosts');
     writeFileSync(file, readFileSync(file, 'utf8').replace('grafana.mycloud.local', 'evil.mycloud.local'));
-    const r = spawnSync(process.execPath, [packagePath('dist', 'controller', 'cli', 'main.js'), 'reconcile', '--config', site.config, '--url', daemon.url], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [packagePath('dist', 'courier', 'main.js'), 'reconcile', '--config', site.config, '--url', daemon.url], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('reconcile started');
     await expect.poll(() => readFileSync(file, 'utf8').includes('grafana.mycloud.local'), POLL).toBe(true);
@@ -133,7 +133,7 @@ describe('courier daemon', () => {
     expect(e.code).toBe(0);
     const doc = await readStatusFile(path.join(site.dir, '.courier', 'status.json'));
     expect(Object.keys(doc.nodes).sort()).toEqual(['node-0', 'node-1', 'node-2', 'node-3', 'node-4']);
-    const r = spawnSync(process.execPath, [packagePath('dist', 'controller', 'cli', 'main.js'), 'status', '--config', site.config, '--json'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [packagePath('dist', 'courier', 'main.js'), 'status', '--config', site.config, '--json'], { encoding: 'utf8' });
     expect(r.status).toBe(0);
   });
 });

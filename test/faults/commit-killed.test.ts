@@ -16,7 +16,7 @@ import { packagePath } from '../../controller/package-root.js';
 import { runCourier, CLI_TEST_TIMEOUT } from '../integration/run-courier.js';
 
 const run = promisify(execFile);
-const BIN = packagePath('dist', 'controller', 'cli', 'main.js');
+const BIN = packagePath('dist', 'courier', 'main.js');
 
 /** Run `courier render` and SIGKILL it once it has written `afterObjects` new files into the store's objects; resolves with how it ended. */
 function renderAndKill(configFile: string, objectsDir: string, afterObjects: number): Promise<{ killed: boolean; code: number | null }> {

@@ -12,7 +12,7 @@ import { packagePath } from '../../controller/package-root.js';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { createDaemonSite, startDaemonProcess, type DaemonProcess, type DaemonSite } from '../daemon/daemon-site.js';
 
-const CLI = packagePath('dist', 'controller', 'cli', 'main.js');
+const CLI = packagePath('dist', 'courier', 'main.js');
 const POLL = { timeout: 30_000, interval: 100 };
 const RC_FILES = [
   'echo "Welcome to node-0! Last login: yesterday"\n',

@@ -1,5 +1,5 @@
 /**
- * Runs the real `courier` command line as a child process (the built `dist/controller/cli/main.js`,
+ * Runs the real `courier` command line as a child process (the bundled `dist/courier/main.js` that `bin.courier` names,
  * which the global test setup compiles), the way an operator or a script would, and
  * returns its exit status, output and parsed `--json` output. stdin is /dev/null (never a TTY).
  */
@@ -24,7 +24,7 @@ export interface CourierRun {
 /** Run `courier --config <configFile> <args...>` and wait for it to exit. */
 export function runCourier(configFile: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<CourierRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['dist/controller/cli/main.js', '--config', configFile, ...args], {
+    const child = spawn(process.execPath, ['dist/courier/main.js', '--config', configFile, ...args], {
       cwd: REPO_ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       // No ssh-agent: the site's ssh.identity is the only key.

@@ -18,7 +18,7 @@ import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { CLI_TEST_TIMEOUT } from './run-courier.js';
 
 const NS = 'kube-system';
-const DIST = packagePath('dist', 'controller', 'cli', 'main.js');
+const DIST = packagePath('dist', 'courier', 'main.js');
 const LEGACY_HOSTS = '127.0.0.1\tlocalhost\n\n# MyNodeOne Services - Auto-synced on Sat Nov 22 10:00:00 UTC 2025\n100.118.5.201\tphotos.mycloud.local\n\n';
 
 let fleet: SshdFleet;

@@ -218,7 +218,7 @@ describe('courier nodes join', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('on a terminal, an unpinned host key is shown and asked about; "n" installs nothing', async () => {
-    const cli = ['dist/controller/cli/main.js', '--config', site.configFile, 'nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile];
+    const cli = ['dist/courier/main.js', '--config', site.configFile, 'nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--password-file', prPasswordFile];
     // script(1) gives the CLI a pseudo-terminal; the answer waits in its input buffer
     const result = await runProcess('script', ['-qec', [process.execPath, ...cli].join(' '), '/dev/null'], 'n\n');
     const fingerprint = await fingerprintOf(`${node(PR).hostKeyPath}.pub`);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { packagePath } from '../../controller/package-root.js';
 
-const DIST = packagePath('dist', 'controller', 'cli', 'main.js');
+const DIST = packagePath('dist', 'courier', 'main.js');
 const REALISTIC = packagePath('test', 'fixtures', 'registry-realistic');
 
 /** What a courier run returned. */
