@@ -1,8 +1,11 @@
 /**
  * Agent upgrade over the protocol, for restricted nodes (they run the installed
- * `~/.courier/courier-agent`, not the inline script): `courier-agent upgrade <oid> <size>` and the
- * new script on stdin. The node checks the oid and that sh parses it before renaming it over the
- * old one, so a node never runs half a script; it answers `upgraded <oid>`.
+ * `~/.courier/courier-agent`, not the inline script): `courier-agent upgrade <oid> <size> <sigsize>`,
+ * then the new script and its release signature on stdin. The node checks the oid, the signature
+ * against the release signer pinned at join (ssh-keygen -Y verify) and that sh parses it before
+ * renaming it over the old one, so a node never runs half a script, nor one the release signer did
+ * not sign; it answers `upgraded <oid>`. Without a signature the controller does not try: it warns
+ * once per node and keeps working with the old agent.
  */
 import { createHash } from 'node:crypto';
 import type { Node } from '../registry/model.js';
@@ -26,17 +29,34 @@ export function needsUpgrade(node: Node, reportedVersion: string, script: string
   return node.restricted === true && node.transport === 'ssh' && reportedVersion !== agentVersionOf(script);
 }
 
+// node name + oid of the unsigned script already warned about (once per node and release, per process)
+const warnedUnsigned = new Set<string>();
+
 /**
- * Replace the installed agent on a restricted node with `script`; AGENT_UPGRADE_FAILED when the
- * node refuses it. A node joined with --no-upgrade keeps its agent: that refusal is not an error
- * (the old agent speaks the same protocol), and `false` says nothing changed.
+ * Replace the installed agent on a restricted node with `script` and its release signature;
+ * AGENT_UNSIGNED when the node refuses the signature, AGENT_UPGRADE_FAILED for any other refusal.
+ * `false` says nothing changed and that is not an error: the controller has no signature (warned
+ * once per node, AGENT_UNSIGNED), or the node takes no upgrades (joined without --agent-signer);
+ * either way the old agent keeps working where it speaks the protocol.
  */
 export async function upgradeAgent(node: Node, script: string, options: SshChannelOptions): Promise<boolean> {
   const bytes = Buffer.from(script, 'utf8');
   const oid = scriptOid(script);
-  const channel = await openSshChannel(node, `courier-agent upgrade ${oid} ${bytes.length}`, options);
+  const signature = options.agentSignature;
+  if (!signature || signature.length === 0) {
+    const key = `${node.name}\0${oid}`;
+    if (!warnedUnsigned.has(key)) {
+      warnedUnsigned.add(key);
+      options.warn?.(
+        { node: node.name, code: 'AGENT_UNSIGNED', agentVersion: agentVersionOf(script), fix: 'sign the release: courier agent sign --key RELEASE_KEY (on the release machine), then ship node-agent/courier-agent.sig or set agent.signature' },
+        'the restricted node runs another agent version, but this controller\'s agent has no release signature: not upgrading it',
+      );
+    }
+    return false;
+  }
+  const channel = await openSshChannel(node, `courier-agent upgrade ${oid} ${bytes.length} ${signature.length}`, options);
   try {
-    await sendUpgrade(channel, bytes, oid, node.name);
+    await sendUpgrade(channel, Buffer.concat([bytes, signature]), oid, node.name);
     return true;
   } catch (err) {
     if (isCourierError(err, 'AGENT_UPGRADE_FAILED') && err.data.off === true) return false;
@@ -44,7 +64,7 @@ export async function upgradeAgent(node: Node, script: string, options: SshChann
   }
 }
 
-/** Drive one upgrade exec on an open channel (the join uses its own sessions): write, read, judge. */
+/** Drive one upgrade exec on an open channel (the join uses its own sessions): write `bytes` (the script, then any signature), read, judge. */
 export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: string, name: string): Promise<void> {
   let stdout = '';
   let stderr = '';
@@ -61,6 +81,7 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
   const lines = stdout.split('\n').filter((l) => l !== '');
   if (code === 0 && lines.includes(`upgraded ${oid}`)) return;
   const why = lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`);
+  if (why.startsWith('AGENT_UNSIGNED')) throw new CourierError('AGENT_UNSIGNED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid });
   throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: why.startsWith('UPGRADE_OFF') });
 }
 
@@ -72,7 +93,7 @@ export async function upgradeIfBehind(node: Node, reportedVersion: string, scrip
 /**
  * After a failed exchange: an installed agent too old for this controller's protocol cannot even
  * report its version, so a restricted node that failed with AGENT_PROTOCOL gets the upgrade anyway
- * (oid-checked, idempotent); the next attempt then speaks the protocol. Its own failure is
+ * (oid- and signature-checked, idempotent); the next attempt then speaks the protocol. Its own failure is
  * dropped: the caller rethrows the exchange's error, which is what the operator needs to see.
  */
 export async function upgradeAfterProtocolError(node: Node, err: unknown, script: string, options: SshChannelOptions): Promise<void> {
