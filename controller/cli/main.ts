@@ -254,10 +254,6 @@ services
   .addOption(json())
   .action((name: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).servicesRemoveCommand(ctx, name)));
 
-program
-  .command('agent')
-  .description('print the node agent script (it is sent inline by default; install it only if you want to)')
-  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).agentCommand(ctx)));
 
 program
   .command('daemon')
@@ -278,7 +274,11 @@ program
   .addOption(json())
   .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await import('./check-command.js')).checkCommand(ctx)));
 
-const agent = program.command('agent').description('signed agent releases (the key that signs them never lives on the control plane)');
+const agent = program.command('agent').description('the node agent: print it; sign and verify its releases (the signing key never lives on the control plane)');
+agent
+  .command('print', { isDefault: true })
+  .description('print the node agent script (the default; it is sent inline by default; install it only if you want to)')
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).agentCommand(ctx)));
 agent
   .command('sign')
   .description('on the release machine: sign the agent into <agent>.sig (ssh-keygen -Y sign -n courier-agent) and print the signer')
