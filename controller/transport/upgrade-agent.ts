@@ -36,8 +36,9 @@ const warnedUnsigned = new Set<string>();
  * Replace the installed agent on a restricted node with `script` and its release signature;
  * AGENT_UNSIGNED when the node refuses the signature, AGENT_UPGRADE_FAILED for any other refusal.
  * `false` says nothing changed and that is not an error: the controller has no signature (warned
- * once per node, AGENT_UNSIGNED), or the node takes no upgrades (joined without --agent-signer);
- * either way the old agent keeps working where it speaks the protocol.
+ * once per node, AGENT_UNSIGNED), the node takes no upgrades (joined without --agent-signer), or it
+ * runs a newer agent already (no rollback, AGENT_DOWNGRADE); the node's agent keeps working where
+ * it speaks the protocol.
  */
 export async function upgradeAgent(node: Node, script: string, options: SshChannelOptions): Promise<boolean> {
   const bytes = Buffer.from(script, 'utf8');
@@ -82,7 +83,8 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
   if (code === 0 && lines.includes(`upgraded ${oid}`)) return;
   const why = lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`);
   if (why.startsWith('AGENT_UNSIGNED')) throw new CourierError('AGENT_UNSIGNED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid });
-  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: why.startsWith('UPGRADE_OFF') });
+  // UPGRADE_OFF (joined without --agent-signer) and AGENT_DOWNGRADE (the node's agent is newer) keep a working agent
+  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: /^(UPGRADE_OFF|AGENT_DOWNGRADE) /.test(why) });
 }
 
 /** After an exchange: upgrade a restricted node's installed agent when it reported another version than `script`'s. */

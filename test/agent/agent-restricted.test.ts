@@ -168,6 +168,22 @@ describe.each(SHELLS)('courier-agent restricted mode under $name', (shell) => {
       expect(readdirCourier(home)).toEqual(['allowed_signers', 'courier-agent', 'targets']);
     });
 
+    it('refuses an older or equal signed release (no rollback to an old signed agent)', async () => {
+      const current = /^AGENT_VERSION=(.*)$/m.exec(AGENT_SCRIPT)![1]!;
+      for (const version of ['0.0.1', current, '']) {
+        const older = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, version ? `AGENT_VERSION=${version}` : '');
+        const refused = await upgrade(older, release.sign(older));
+        expect(refused.code, version).toBe(2);
+        const line = `error AGENT_DOWNGRADE the new agent (${version || 'no AGENT_VERSION'}) is not newer than this one (${current}); nothing was replaced`;
+        expect(refused.lines, version).toEqual([line]);
+      }
+      const patch = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, `AGENT_VERSION=${current}.10`);
+      expect((await upgrade(patch, release.sign(patch))).lines).toEqual([`upgraded ${blobOid(patch)}`]);
+      const back = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, `AGENT_VERSION=${current}.9`);
+      expect((await upgrade(back, release.sign(back))).stdout).toMatch(/^error AGENT_DOWNGRADE /);
+      expect(readFileSync(agent, 'utf8')).toBe(patch);
+    });
+
     it('the old unsigned 4-word form is refused with one clear line, whatever the targets say', async () => {
       const old = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next);
       expect(old.code).toBe(2);

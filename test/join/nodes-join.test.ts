@@ -392,6 +392,12 @@ describe('courier nodes join', () => {
     await writeFile(installed, AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0'));
     expect((await push('pr-node')).report).toMatchObject({ status: 'converged' });
     expect(readFileSync(installed, 'utf8')).toBe(AGENT_SCRIPT);
+    // a node with a newer agent refuses the controller's older release (AGENT_DOWNGRADE): not an error, it keeps its agent
+    const newer = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=99.0.0');
+    await writeFile(installed, newer);
+    expect((await push('pr-node')).report).toMatchObject({ status: 'converged' });
+    expect(readFileSync(installed, 'utf8')).toBe(newer);
+    await writeFile(installed, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 });
 
