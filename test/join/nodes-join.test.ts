@@ -477,6 +477,12 @@ describe('courier nodes restrict and remove --revoke', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('the daemon converges the restricted nodes and pushes an edit to them (cold sessions)', async () => {
+    // warm sessions meet older agents: pr-node (signer pinned) takes the signed release, rs-node (none) keeps its own
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
+    const rsAgent = path.join(user(RS).home, '.courier', 'courier-agent');
+    await writeFile(prAgent, old);
+    await writeFile(rsAgent, old);
     const daemon = await startDaemonProcess(site.configFile);
     try {
       await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
@@ -491,9 +497,33 @@ describe('courier nodes restrict and remove --revoke', () => {
       await expect.poll(() => readFileSync(path.join(node(SU).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
       await expect.poll(() => readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.example.com');
       await expect.poll(async () => (await daemon.status()).nodes.filter((n) => names.includes(n.node)).every((n) => n.status === 'active' && n.current), { timeout: 60_000, interval: 200 }).toBe(true);
+      expect(readFileSync(prAgent, 'utf8')).toBe(AGENT_SCRIPT);
+      expect(readFileSync(rsAgent, 'utf8')).toBe(old);
     } finally {
       expect((await daemon.stop()).code).toBe(0);
     }
+    await writeFile(rsAgent, AGENT_SCRIPT);
+  }, CLI_TEST_TIMEOUT);
+
+  it('a daemon without a release signature serves older agents as they are and warns once per node (warm sessions)', async () => {
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
+    await writeFile(prAgent, old);
+    const unsigned = path.join(site.dir, 'courier-unsigned-daemon.yaml');
+    await writeFile(unsigned, (await readFile(site.configFile, 'utf8')).replace('agent:\n  signature: courier-agent.sig\n', ''));
+    const daemon = await startDaemonProcess(unsigned);
+    try {
+      await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
+      await expect.poll(async () => (await daemon.status()).nodes.find((n) => n.node === 'pr-node')?.status, { timeout: 60_000, interval: 200 }).toBe('active');
+      await expect.poll(() => daemon.stderr().includes('AGENT_UNSIGNED'), { timeout: 60_000, interval: 200 }).toBe(true);
+      const warnings = daemon.stderr().split('\n').filter((l) => l.includes('AGENT_UNSIGNED') && l.includes('pr-node'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('courier agent sign');
+      expect(readFileSync(prAgent, 'utf8')).toBe(old);
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+    await writeFile(prAgent, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 
   it('remove --revoke takes the entry off the node, the known_hosts line and the registry entry', async () => {
