@@ -29,8 +29,17 @@ export function needsUpgrade(node: Node, reportedVersion: string, script: string
   return node.restricted === true && node.transport === 'ssh' && reportedVersion !== agentVersionOf(script);
 }
 
-// node name + oid of the unsigned script already warned about (once per node and release, per process)
-const warnedUnsigned = new Set<string>();
+// node name + oid of the script already warned about (once per node and release, per process)
+const warned = new Set<string>();
+const LEGACY_AGENT = "the node's agent predates signed releases and takes only unsigned upgrades, which this controller never sends; re-join the node with --agent-signer FILE";
+
+/** Warn once per node and release (the daemon would otherwise repeat it every sync). */
+function warnOnce(node: Node, oid: string, options: SshChannelOptions, data: Record<string, unknown>, message: string): void {
+  const key = `${node.name}\0${oid}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  options.warn?.({ node: node.name, ...data }, message);
+}
 
 /**
  * Replace the installed agent on a restricted node with `script` and its release signature;
@@ -45,14 +54,13 @@ export async function upgradeAgent(node: Node, script: string, options: SshChann
   const oid = scriptOid(script);
   const signature = options.agentSignature;
   if (!signature || signature.length === 0) {
-    const key = `${node.name}\0${oid}`;
-    if (!warnedUnsigned.has(key)) {
-      warnedUnsigned.add(key);
-      options.warn?.(
-        { node: node.name, code: 'AGENT_UNSIGNED', agentVersion: agentVersionOf(script), fix: 'sign the release: courier agent sign --key RELEASE_KEY (on the release machine), then ship node-agent/courier-agent.sig or set agent.signature' },
-        'the restricted node runs another agent version, but this controller\'s agent has no release signature: not upgrading it',
-      );
-    }
+    warnOnce(
+      node,
+      oid,
+      options,
+      { code: 'AGENT_UNSIGNED', agentVersion: agentVersionOf(script), fix: 'sign the release: courier agent sign --key RELEASE_KEY (on the release machine), then ship node-agent/courier-agent.sig or set agent.signature' },
+      "the restricted node runs another agent version, but this controller's agent has no release signature: not upgrading it",
+    );
     return false;
   }
   const channel = await openSshChannel(node, `courier-agent upgrade ${oid} ${bytes.length} ${signature.length}`, options);
@@ -60,8 +68,9 @@ export async function upgradeAgent(node: Node, script: string, options: SshChann
     await sendUpgrade(channel, Buffer.concat([bytes, signature]), oid, node.name);
     return true;
   } catch (err) {
-    if (isCourierError(err, 'AGENT_UPGRADE_FAILED') && err.data.off === true) return false;
-    throw err;
+    if (!isCourierError(err, 'AGENT_UPGRADE_FAILED') || err.data.off !== true) throw err;
+    if (err.data.legacy === true) warnOnce(node, oid, options, { code: 'AGENT_UPGRADE_FAILED', fix: 're-join the node with --agent-signer FILE' }, LEGACY_AGENT);
+    return false;
   }
 }
 
@@ -81,10 +90,14 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
   }
   const lines = stdout.split('\n').filter((l) => l !== '');
   if (code === 0 && lines.includes(`upgraded ${oid}`)) return;
-  const why = lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`);
+  // an agent from before signed releases knows only `upgrade OID SIZE`: its forced command refuses this one
+  const legacy = !lines.some((l) => l.startsWith('error ')) && stderr.includes('refused: this key runs only courier-agent');
+  const why = legacy
+    ? `UPGRADE_OFF ${LEGACY_AGENT}`
+    : (lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`));
   if (why.startsWith('AGENT_UNSIGNED')) throw new CourierError('AGENT_UNSIGNED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid });
   // UPGRADE_OFF (joined without --agent-signer) and AGENT_DOWNGRADE (the node's agent is newer) keep a working agent
-  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: /^(UPGRADE_OFF|AGENT_DOWNGRADE) /.test(why) });
+  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: /^(UPGRADE_OFF|AGENT_DOWNGRADE) /.test(why), legacy });
 }
 
 /** After an exchange: upgrade a restricted node's installed agent when it reported another version than `script`'s. */

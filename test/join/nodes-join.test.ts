@@ -397,6 +397,14 @@ describe('courier nodes join', () => {
     await writeFile(installed, newer);
     expect((await push('pr-node')).report).toMatchObject({ status: 'converged' });
     expect(readFileSync(installed, 'utf8')).toBe(newer);
+    // an agent from before signed releases (its forced command knows only `upgrade OID SIZE`): kept, and the push says to re-join
+    const legacy = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=1.0.0').replace('upgrade:5)', 'upgrade:5-unknown)');
+    await writeFile(installed, legacy);
+    const kept = await push('pr-node');
+    expect(kept.report).toMatchObject({ status: 'converged' });
+    expect(kept.result.stderr).toContain('predates signed releases');
+    expect(kept.result.stderr).toContain('--agent-signer');
+    expect(readFileSync(installed, 'utf8')).toBe(legacy);
     await writeFile(installed, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 });
