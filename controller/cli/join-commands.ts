@@ -66,7 +66,7 @@ export async function nodesJoinCommand(ctx: CommandContext, role: string, ip: st
       port,
       nextCommand: next,
     });
-    if (Buffer.byteLength(command) > BOOTSTRAP_MAX_BYTES) throw new CourierError('USAGE', `the bootstrap command would be ${Buffer.byteLength(command)} bytes (over ${BOOTSTRAP_MAX_BYTES}); shorten --root or the target paths`);
+    if (Buffer.byteLength(command) > BOOTSTRAP_MAX_BYTES) throw new CourierError('USAGE', `the bootstrap command would be ${Buffer.byteLength(command)} bytes (over ${BOOTSTRAP_MAX_BYTES}); shorten --root or the target paths${agentSigner && !agentSigner.startsWith('ssh-ed25519 ') ? ', or give an ed25519 --agent-signer (an RSA key is long)' : ''}`);
     // stdout holds the command and nothing else
     ctx.out(command);
     return 0;
