@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chown, existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -370,10 +370,19 @@ describe('courier nodes join', () => {
     expect((await sshWithKey(fleet, site, PR, user(PR).name, ['id'])).stdout).not.toMatch(/uid=/);
 
     const words = next.split(' ');
+    // a first try whose first push fails (the root is read-only for the user) leaves the agent installed through the stub
+    await chmod(node(PR).root, 0o555);
+    const failed = await runCourier(site.configFile, words.slice(3));
+    await chmod(node(PR).root, 0o755);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('over the restricted key');
+    expect(failed.stdout).toContain('undone: node pr-node in the node registry');
+    expect(readFileSync(path.join(user(PR).home, '.courier', 'courier-agent'), 'utf8')).toBe(AGENT_SCRIPT);
+    // running the printed line again finds it in place (no unsigned upgrade is sent to a real agent)
     const joined = await runCourier(site.configFile, words.slice(3));
     expect(joined.stderr).toBe('');
     expect(joined.code).toBe(0);
-    expect(joined.stdout).toContain('over the restricted key');
+    expect(joined.stdout).toMatch(/the agent \S+ is installed already/);
     expect(readFileSync(path.join(user(PR).home, '.courier', 'courier-agent'), 'utf8')).toBe(AGENT_SCRIPT);
     expect(readFileSync(path.join(user(PR).home, '.courier', 'targets'), 'utf8')).toMatch(/\nupgrade signed\n$/);
     expect(readFileSync(path.join(user(PR).home, '.courier', 'allowed_signers'), 'utf8')).toMatch(/^courier-release namespaces="courier-agent" ssh-ed25519 \S+\n$/);
