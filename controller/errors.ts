@@ -113,6 +113,11 @@ export const ERROR_CODES = {
     retryable: false,
     fix: "The restricted node refused the new agent (the message says why: wrong oid, not a sh script, no write access beside ~/.courier/courier-agent); the old agent stays in place and keeps working. Fix the node's ~/.courier directory, or re-join it.",
   },
+  AGENT_UNSIGNED: {
+    exit: 1,
+    retryable: false,
+    fix: 'Agent upgrades over the restricted key need a signed release: on the release machine run `courier agent sign --key RELEASE_KEY` (writes node-agent/courier-agent.sig, or set agent.signature) and join nodes with `--agent-signer RELEASE_KEY.pub`; a node that refuses the signature has another signer pinned (re-join it with the right one). Until then the old agent keeps working.',
+  },
   JOIN_FAILED: {
     exit: 1,
     retryable: false,

@@ -104,5 +104,9 @@ leaderElection: false  # true, or { enabled, kubeconfig, namespace, name, leaseD
 
 log:
   level: info
+
+# agent:
+#   signature: courier-agent.sig  # the agent release signature sent with upgrades to restricted nodes
+#                                 # (default: node-agent/courier-agent.sig beside the shipped agent; see courier agent sign)
 ${options.extra ?? ''}`;
 }

@@ -10,6 +10,7 @@ import { joinNode, type JoinRequest } from '../join/join-node.js';
 import type { JoinIo } from '../join/join-steps.js';
 import { restrictNode, revokeNode } from '../join/restrict-node.js';
 import { targetPaths, targetsFile } from '../join/restricted-entry.js';
+import { allowedSignersLine, readAgentSigner } from '../join/agent-release.js';
 import { scriptOid } from '../transport/upgrade-agent.js';
 import type { HostKey } from '../transport/ssh-transport.js';
 import type { CommandContext } from './run-command.js';
@@ -25,8 +26,17 @@ export interface JoinOptions {
   askPassword?: boolean;
   print?: boolean;
   yes?: boolean;
-  /** Commander's `--no-upgrade`: false when given. */
+  /** Commander's `--no-upgrade` (the default, kept as an alias): false when given. */
   upgrade?: boolean;
+  /** `--agent-signer FILE`: the agent release signer's public key, pinned on the node. */
+  agentSigner?: string;
+}
+
+/** The signer key of `--agent-signer FILE` (`<type> <base64>`), or undefined; `--no-upgrade` with it is a usage error. */
+async function agentSignerOption(opts: { upgrade?: boolean; agentSigner?: string }): Promise<string | undefined> {
+  if (opts.agentSigner === undefined) return undefined;
+  if (opts.upgrade === false) throw new CourierError('USAGE', '--no-upgrade and --agent-signer contradict each other: leave out --no-upgrade to take signed agent upgrades, or --agent-signer to take none');
+  return readAgentSigner(opts.agentSigner);
 }
 
 /** `courier nodes join ROLE IP NAME USER [...]`. */
@@ -36,6 +46,8 @@ export async function nodesJoinCommand(ctx: CommandContext, role: string, ip: st
   if (opts.passwordFile && opts.askPassword) throw new CourierError('USAGE', 'give either --password-file or --ask-password');
   if (opts.publicIp && role !== 'vps') throw new CourierError('USAGE', '--public-ip is for a vps node (its edge entry in domains.json)');
   const site = await openSite(ctx.options.config, ctx.logger);
+  const agentSigner = await agentSignerOption(opts);
+  const paths = targetPaths(role as NodeRole, site.settings, opts.root);
 
   if (opts.print) {
     if (opts.sudo) throw new CourierError('USAGE', '--print --sudo: the pasted command cannot write a sudoers drop-in; paste it as root, or join by password with --sudo');
@@ -45,16 +57,16 @@ export async function nodesJoinCommand(ctx: CommandContext, role: string, ip: st
     if (opts.port) next.push('--port', String(port));
     if (opts.root) next.push('--root', opts.root);
     if (opts.publicIp) next.push('--public-ip', opts.publicIp);
-    if (opts.upgrade === false) next.push('--no-upgrade');
     const command = bootstrapCommand({
       publicKey: key.publicKey,
-      targets: targetsFile(targetPaths(role as NodeRole, site.settings), opts.root, opts.upgrade !== false),
+      targets: targetsFile(paths, opts.root, agentSigner ? 'signed' : 'no'),
+      signers: agentSigner ? allowedSignersLine(agentSigner) : undefined,
       agentOid: scriptOid(site.agentScript),
       ip,
       port,
       nextCommand: next,
     });
-    if (Buffer.byteLength(command) > BOOTSTRAP_MAX_BYTES) throw new CourierError('USAGE', `the bootstrap command would be ${Buffer.byteLength(command)} bytes (over ${BOOTSTRAP_MAX_BYTES}); shorten --root or the target paths`);
+    if (Buffer.byteLength(command) > BOOTSTRAP_MAX_BYTES) throw new CourierError('USAGE', `the bootstrap command would be ${Buffer.byteLength(command)} bytes (over ${BOOTSTRAP_MAX_BYTES}); shorten --root or the target paths${agentSigner && !agentSigner.startsWith('ssh-ed25519 ') ? ', or give an ed25519 --agent-signer (an RSA key is long)' : ''}`);
     // stdout holds the command and nothing else
     ctx.out(command);
     return 0;
@@ -64,15 +76,16 @@ export async function nodesJoinCommand(ctx: CommandContext, role: string, ip: st
   if (password === undefined && !opts.fingerprint) {
     throw new CourierError('USAGE', 'without a password (--password-file F or --ask-password) the join goes over the key a `--print` command installed, and needs --fingerprint SHA256:... (the printed line has it)');
   }
-  const request: JoinRequest = { role: role as NodeRole, ip, name, user, port, sudo: opts.sudo === true, root: opts.root, fingerprint: opts.fingerprint, publicIp: opts.publicIp, password, upgrades: opts.upgrade !== false };
+  const request: JoinRequest = { role: role as NodeRole, ip, name, user, port, sudo: opts.sudo === true, root: opts.root, fingerprint: opts.fingerprint, publicIp: opts.publicIp, password, agentSigner };
   await joinNode(site, request, terminalIo(ctx, opts.yes === true));
   return 0;
 }
 
 /** `courier nodes restrict NAME`. */
-export async function nodesRestrictCommand(ctx: CommandContext, name: string, opts: { upgrade?: boolean } = {}): Promise<number> {
+export async function nodesRestrictCommand(ctx: CommandContext, name: string, opts: { upgrade?: boolean; agentSigner?: string } = {}): Promise<number> {
+  const agentSigner = await agentSignerOption(opts);
   const site = await openSite(ctx.options.config, ctx.logger);
-  await restrictNode(site, name, terminalIo(ctx, false), { upgrades: opts.upgrade !== false });
+  await restrictNode(site, name, terminalIo(ctx, false), { agentSigner });
   return 0;
 }
 

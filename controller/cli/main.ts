@@ -180,7 +180,8 @@ nodes
   .option('--password-file <file>', "first access: the user's password, first line of FILE")
   .option('--ask-password', 'first access: ask for the password on the terminal')
   .option('--print', 'print a command to paste on the node instead (no password access)')
-  .option('--no-upgrade', 'the node refuses agent upgrades over the protocol (an upgrade is code the key would run)')
+  .option('--agent-signer <file>', "the agent release signer's public key (.pub): the node takes agent upgrades signed by it (without: none)")
+  .option('--no-upgrade', 'no agent upgrades over the key (the default without --agent-signer; kept as an alias)')
   .option('-y, --yes', 'no questions (only together with --fingerprint)')
   .action((role: string, ip: string, name: string, user: string, o: Record<string, string | boolean | undefined>, cmd: Command) =>
     runCommand(globals(cmd), async (ctx) => (await access()).nodesJoinCommand(ctx, role, ip, name, user, o)),
@@ -188,8 +189,9 @@ nodes
 nodes
   .command('restrict <name>')
   .description("replace a node's full-shell key entry by the restricted one (installs the agent; other entries unchanged)")
-  .option('--no-upgrade', 'the node refuses agent upgrades over the protocol')
-  .action((name: string, o: { upgrade?: boolean }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await access()).nodesRestrictCommand(ctx, name, o)));
+  .option('--agent-signer <file>', "the agent release signer's public key (.pub): the node takes agent upgrades signed by it (without: none)")
+  .option('--no-upgrade', 'no agent upgrades over the key (the default without --agent-signer; kept as an alias)')
+  .action((name: string, o: { upgrade?: boolean; agentSigner?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await access()).nodesRestrictCommand(ctx, name, o)));
 
 const domains = program.command('domains').description('public domains (domains.json)');
 domains
@@ -252,10 +254,6 @@ services
   .addOption(json())
   .action((name: string, _o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await edit()).servicesRemoveCommand(ctx, name)));
 
-program
-  .command('agent')
-  .description('print the node agent script (it is sent inline by default; install it only if you want to)')
-  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).agentCommand(ctx)));
 
 program
   .command('daemon')
@@ -275,6 +273,25 @@ program
   .description('check the site: config, registry, key, host keys, each node and its agent, the daemon, the state directory; exit 0 only when all pass')
   .addOption(json())
   .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await import('./check-command.js')).checkCommand(ctx)));
+
+const agent = program.command('agent').description('the node agent: print it; sign and verify its releases (the signing key never lives on the control plane)');
+agent
+  .command('print', { isDefault: true })
+  .description('print the node agent script (the default; it is sent inline by default; install it only if you want to)')
+  .action((_o, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await site()).agentCommand(ctx)));
+agent
+  .command('sign')
+  .description('on the release machine: sign the agent into <agent>.sig (ssh-keygen -Y sign -n courier-agent) and print the signer')
+  .requiredOption('--key <file>', "the release signer's private key")
+  .option('--agent <path>', 'the agent script (default: the one shipped with courier)')
+  .action((o: { key: string; agent?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await import('./agent-commands.js')).agentSignCommand(ctx, o)));
+agent
+  .command('verify')
+  .description("check the agent's release signature as a node does (ssh-keygen -Y verify); exit non-zero when it is not the signer's")
+  .requiredOption('--signer <file>', "the release signer's public key (.pub)")
+  .option('--agent <path>', 'the agent script (default: the one shipped with courier)')
+  .option('--signature <path>', 'the signature (default: <agent>.sig)')
+  .action((o: { signer: string; agent?: string; signature?: string }, cmd: Command) => runCommand(globals(cmd), async (ctx) => (await import('./agent-commands.js')).agentVerifyCommand(ctx, o)));
 
 program
   .command('demo')

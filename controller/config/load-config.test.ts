@@ -27,6 +27,12 @@ describe('parseConfig', () => {
     expect(c.leaderElection).toMatchObject({ enabled: false, name: 'courier-controller', namespace: 'kube-system', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 });
   });
 
+  it('agent.signature: unset by default (the .sig beside the shipped agent), resolved against the config directory', () => {
+    expect(parseConfig('', '/site/courier.yaml').agent).toEqual({ signature: undefined });
+    expect(parseConfig('agent:\n  signature: release/courier-agent.sig\n', '/site/courier.yaml').agent.signature).toBe('/site/release/courier-agent.sig');
+    expect(() => parseConfig('agent:\n  signer: x\n', '/site/courier.yaml')).toThrow(/agent\.signer: unknown key/);
+  });
+
   it('names an unknown key instead of falling back to a default', () => {
     try {
       parseConfig('ssh:\n  conectTimeout: 5s\n', '/site/courier.yaml');

@@ -118,6 +118,8 @@ const configSchema = z.strictObject({
     .prefault({}),
   leaderElection: z.union([z.boolean(), leaderElectionObject]).default(false),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).prefault({}),
+  /** The release signature sent with agent upgrades; unset: `courier-agent.sig` beside the shipped agent. */
+  agent: z.strictObject({ signature: z.string().optional() }).prefault({}),
 });
 
 type ParsedConfig = z.output<typeof configSchema>;
@@ -182,6 +184,7 @@ function resolveConfig(parsed: ParsedConfig, file: string): Config {
       knownHosts: parsed.ssh.knownHosts ? resolve(parsed.ssh.knownHosts) : path.join(stateDir, 'known_hosts'),
     },
     http: { ...parsed.http, tokenFile: parsed.http.tokenFile ? resolve(parsed.http.tokenFile) : undefined },
+    agent: { signature: parsed.agent.signature ? resolve(parsed.agent.signature) : undefined },
     leaderElection: {
       ...leObject,
       kubeconfig: leObject.kubeconfig ? resolve(leObject.kubeconfig) : k8s?.kubeconfig,

@@ -99,6 +99,8 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     connectTimeout: config.ssh.connectTimeout,
     sessionTimeout: config.ssh.sessionTimeout,
     keepAliveInterval: config.ssh.keepAlive,
+    agentSignature: site.agentSignature,
+    warn: (data, message) => site.logger.warn(data, message),
   };
   // warm: one open agent session per node (the pool exists while this process leads); cold: an exec per sync
   const warm = config.ssh.sessions === 'warm';

@@ -1,7 +1,8 @@
 /**
  * `courier nodes join ... --print`: one self-contained sh command for the admin to paste on a node
  * as its user, when the control plane has no password access. It writes the restricted key entry,
- * the targets file and a bootstrap stub in the agent's place; the stub accepts exactly one thing,
+ * the targets file, the pinned agent release signer (with `--agent-signer`) and a bootstrap stub in
+ * the agent's place; the stub accepts exactly one thing,
  * the agent whose oid the command pins (so the key cannot install anything else), and then prints
  * the node's host key fingerprint inside the `courier nodes join` line to run next. Pure.
  */
@@ -17,6 +18,8 @@ export interface BootstrapInput {
   publicKey: string;
   /** The targets file text. */
   targets: string;
+  /** The allowed_signers line of the agent release signer (`--agent-signer`), written to ~/.courier/allowed_signers; unset: none. */
+  signers?: string;
   /** Oid of the agent the second join installs (the only script the stub accepts). */
   agentOid: string;
   /** The node's address and SSH port, as the control plane reaches it (the node scans its own host key there). */
@@ -51,7 +54,9 @@ export function bootstrapCommand(input: BootstrapInput): string {
     'umask 077',
     'mkdir -p ~/.ssh ~/.courier',
     `printf %s ${shellQuote(bootstrapStub(input.agentOid))} >~/.courier/courier-agent`,
-    `printf '%s\\n' ${input.targets.replace(/\n$/, '').split('\n').map(shellQuote).join(' ')} >~/.courier/targets`,
+    // (the targets file's comment stays out: the command must fit a paste)
+    `printf '%s\\n' ${input.targets.replace(/\n$/, '').split('\n').filter((l) => !l.startsWith('#')).map(shellQuote).join(' ')} >~/.courier/targets`,
+    input.signers ? `printf '%s\\n' ${shellQuote(input.signers)} >~/.courier/allowed_signers` : 'rm -f ~/.courier/allowed_signers',
     `k="restrict,command=\\"/bin/sh ${agent} restricted\\" ${input.publicKey} ${ENTRY_COMMENT}"`,
     'a=~/.ssh/authorized_keys',
     '{ [ ! -s $a ]||[ -z "$(tail -c1 $a)" ]||echo >>$a;}',
@@ -62,7 +67,7 @@ export function bootstrapCommand(input: BootstrapInput): string {
     'f=${f%% *}',
     '{ [ -n "$f" ]||{ echo "courier: ssh-keyscan could not read this node\'s ed25519 host key" >&2;exit 1;};}',
     'echo "host key: $f"',
-    'echo "installed the restricted key; now run on the control plane:"',
+    'echo "restricted key installed; now run on the control plane:"',
     `echo ${shellQuote(next)}" --fingerprint $f"`,
   ];
   return `sh -c ${shellQuote(steps.join(' && '))}`;

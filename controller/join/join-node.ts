@@ -17,6 +17,7 @@ import { INSTALL_SCRIPT, PROBE_SCRIPT, REMOVE_SUDOERS_SCRIPT, SUDOERS_SCRIPT, UN
 import { openJoinSession, type JoinSession } from './open-join-session.js';
 import { removeKnownHost } from './remove-known-host.js';
 import { restrictedEntry, sudoersDropIn, sudoersPath, targetPaths, targetsFile } from './restricted-entry.js';
+import { allowedSignersLine } from './agent-release.js';
 import { addNodeToRegistry, checkNodeRegistration, firstPush, loadNodes, removeNodeFromRegistry, removeVpsFromRegistry, proveRestricted, type JoinIo } from './join-steps.js';
 
 /** What `courier nodes join` was asked. */
@@ -32,8 +33,8 @@ export interface JoinRequest {
   publicIp?: string;
   /** First access by password; without it the join goes over the key a `--print` command installed. */
   password?: string;
-  /** False (`--no-upgrade`): the node refuses agent upgrades over the protocol. */
-  upgrades?: boolean;
+  /** `--agent-signer`: the release signer's key (`<type> <base64>`), pinned on the node; unset: the node takes no agent upgrades over the key. */
+  agentSigner?: string;
 }
 
 /** An undo step: what it reverts, and how. */
@@ -57,7 +58,7 @@ export async function joinNode(site: Site, request: JoinRequest, io: JoinIo): Pr
     if (request.sudo && request.password === undefined) throw new CourierError('USAGE', '--sudo needs the first access by password (--password-file or --ask-password): the drop-in is written with the user\'s sudo rights');
     await checkNodeRegistration(site, request);
     const key = await readControlPlaneKey(config);
-    const paths = targetPaths(request.role, site.settings);
+    const paths = targetPaths(request.role, site.settings, request.root);
     const known = await readKnownHosts(config.ssh.knownHosts);
 
     // host key: pinned by --fingerprint, or shown and confirmed
@@ -140,7 +141,8 @@ async function installOverPassword(session: JoinSession, request: JoinRequest, k
   if (request.sudo && uid === '0') throw new CourierError('USAGE', `--sudo: ${request.user} is uid 0 already; leave --sudo out`);
 
   const entry = restrictedEntry(home, request.sudo, key.publicKey);
-  const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [entry, key.blob, targetsFile(paths, request.root, request.upgrades !== false)]), script);
+  const signers = request.agentSigner ? allowedSignersLine(request.agentSigner) : '';
+  const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [entry, key.blob, targetsFile(paths, request.root, request.agentSigner ? 'signed' : 'no'), signers]), script);
   const made = install.stdout.split('\n');
   undo.push({
     what: 'the agent, its targets and the restricted entry on the node (authorized_keys restored)',
@@ -149,6 +151,7 @@ async function installOverPassword(session: JoinSession, request: JoinRequest, k
   if (install.code !== 0 || !made.includes('installed')) throw new CourierError('JOIN_FAILED', `${request.name}: installing the agent failed: ${install.stderr.trim() || `exit ${install.code}`}`, { node: request.name, step: 'install' });
   io.step(`installed the agent at ${home}/.courier/courier-agent, writing only: ${paths.join(', ')}${request.root ? ` under ${request.root}` : ''}`);
   io.step(`added the restricted entry to ${home}/.ssh/authorized_keys (restrict,command=...: no pty, no forwarding, only the agent)`);
+  io.step(agentUpgradeStep(home, request.agentSigner));
 
   if (request.sudo) {
     const file = sudoersPath(request.user);
@@ -162,10 +165,22 @@ async function installOverPassword(session: JoinSession, request: JoinRequest, k
   }
 }
 
+/** The report line on agent upgrades: the pinned release signer, or none (upgrades off). */
+export function agentUpgradeStep(home: string, signer: string | undefined): string {
+  return signer
+    ? `pinned the agent release signer ${signer.split(' ')[0]} in ${home}/.courier/allowed_signers: the node takes only agent upgrades it signed`
+    : 'agent upgrades over the key are off (no --agent-signer): a new agent comes only by re-joining over other access';
+}
+
 /** Over the bootstrap stub a `--print` command left: replace it with the agent (the stub accepts only the pinned oid). */
 async function installOverBootstrap(session: JoinSession, script: string, name: string, io: JoinIo): Promise<void> {
   const before = await session.exec('courier-agent --version');
   if (before.code !== 0) throw new CourierError('JOIN_FAILED', `${name}: the restricted key does not reach an agent: ${before.stderr.trim() || before.stdout.trim()}; paste the printed command on the node first`, { node: name });
+  // a second run after a failed one: the stub is gone already and the agent in place
+  if (before.stdout.trim() === `courier-agent ${agentVersionOf(script)}`) {
+    io.step(`the agent ${agentVersionOf(script)} is installed already`);
+    return;
+  }
   const bytes = Buffer.from(script, 'utf8');
   const oid = scriptOid(script);
   await sendUpgrade(await session.open(`courier-agent upgrade ${oid} ${bytes.length}`), bytes, oid, name);

@@ -15,7 +15,8 @@ export function scriptCommand(script: string, args: readonly string[], prefix = 
 export const PROBE_SCRIPT = `printf '%s\\n' "$HOME" "$(id -u)"`;
 
 /**
- * $1 the restricted entry, $2 the key's base64 blob, $3 the targets file; the agent on stdin.
+ * $1 the restricted entry, $2 the key's base64 blob, $3 the targets file, $4 the allowed_signers
+ * line of the release signer ('' = none: any old one goes); the agent on stdin.
  * Every line of authorized_keys holding the key (a full-shell entry included) is replaced by the
  * restricted entry; other lines stay byte for byte (a last line without LF gets one). The old file
  * is kept in ~/.courier for the undo until the join is done.
@@ -30,6 +31,7 @@ sh -n "$d/.courier-agent.new"
 chmod 700 "$d/.courier-agent.new"
 mv -f "$d/.courier-agent.new" "$d/courier-agent"
 printf '%s' "$3" >"$d/targets"
+if [ -n "$4" ]; then printf '%s\\n' "$4" >"$d/allowed_signers"; else rm -f "$d/allowed_signers"; fi
 t="$k.courier-$$"
 if [ -f "$k" ]; then
     cp -p "$k" "$d/authorized_keys.before"
@@ -48,7 +50,7 @@ echo installed`;
 export const UNDO_SCRIPT = `d="$HOME/.courier" k="$HOME/.ssh/authorized_keys"
 if [ -f "$d/authorized_keys.before" ]; then cp -p "$d/authorized_keys.before" "$k.courier-undo" && mv -f "$k.courier-undo" "$k"
 elif [ -f "$d/authorized_keys.absent" ]; then rm -f "$k"; fi
-rm -f "$d/courier-agent" "$d/targets" "$d/authorized_keys.before" "$d/authorized_keys.absent" "$d/.courier-agent.new"
+rm -f "$d/courier-agent" "$d/targets" "$d/allowed_signers" "$d/authorized_keys.before" "$d/authorized_keys.absent" "$d/.courier-agent.new"
 [ "$1" != yes ] || rmdir "$d" 2>/dev/null
 [ "$2" != yes ] || rmdir "$HOME/.ssh" 2>/dev/null
 echo undone`;

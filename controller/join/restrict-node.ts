@@ -16,6 +16,8 @@ import { FINISH_SCRIPT, INSTALL_SCRIPT, PROBE_SCRIPT, REMOVE_SUDOERS_SCRIPT, SUD
 import { openJoinSession, type JoinSession } from './open-join-session.js';
 import { removeKnownHost } from './remove-known-host.js';
 import { restrictedEntry, sudoersDropIn, sudoersPath, targetPaths, targetsFile } from './restricted-entry.js';
+import { allowedSignersLine } from './agent-release.js';
+import { agentUpgradeStep } from './join-node.js';
 import { loadNodes, markRestrictedInRegistry, proveRestricted, removeNodeFromRegistry, type JoinIo } from './join-steps.js';
 
 /** Find an ssh node by name; NODE_NOT_FOUND otherwise. */
@@ -35,11 +37,11 @@ async function openKeySession(site: Site, node: Node): Promise<JoinSession> {
 }
 
 /** Restrict an existing node's key; undone (authorized_keys restored over the still-open session) when the proof fails. */
-export async function restrictNode(site: Site, name: string, io: JoinIo, options: { upgrades?: boolean } = {}): Promise<void> {
+export async function restrictNode(site: Site, name: string, io: JoinIo, options: { agentSigner?: string } = {}): Promise<void> {
   const node = await findSshNode(site, name);
   if (node.restricted) throw new CourierError('USAGE', `${name} is restricted already`, { node: name });
   const key = await readControlPlaneKey(site.config);
-  const paths = targetPaths(node.role, site.settings);
+  const paths = targetPaths(node.role, site.settings, node.root);
   const version = agentVersionOf(site.agentScript);
   const sudo = node.sudo ? 'sudo -n ' : '';
   const session = await openKeySession(site, node);
@@ -50,12 +52,14 @@ export async function restrictNode(site: Site, name: string, io: JoinIo, options
     const home = probe.stdout.split('\n')[0] ?? '';
     if (probe.code !== 0 || home === '') throw new CourierError('JOIN_FAILED', `${name}: cannot read the user's home directory: ${probe.stderr.trim()}`, { node: name });
 
-    const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [restrictedEntry(home, node.sudo, key.publicKey), key.blob, targetsFile(paths, node.root, options.upgrades !== false)]), site.agentScript);
+    const signers = options.agentSigner ? allowedSignersLine(options.agentSigner) : '';
+    const install = await session.exec(scriptCommand(INSTALL_SCRIPT, [restrictedEntry(home, node.sudo, key.publicKey), key.blob, targetsFile(paths, node.root, options.agentSigner ? 'signed' : 'no'), signers]), site.agentScript);
     const made = install.stdout.split('\n');
     undo.push({ what: 'authorized_keys and ~/.courier on the node', run: () => session.exec(scriptCommand(UNDO_SCRIPT, [made.includes('made-agent-dir') ? 'yes' : 'no', 'no'])) });
     if (install.code !== 0 || !made.includes('installed')) throw new CourierError('JOIN_FAILED', `${name}: installing the agent failed: ${install.stderr.trim() || `exit ${install.code}`}`, { node: name, step: 'install' });
     io.step(`installed the agent at ${home}/.courier/courier-agent, writing only: ${paths.join(', ')}${node.root ? ` under ${node.root}` : ''}`);
     io.step(`replaced the control-plane key's entry in ${home}/.ssh/authorized_keys by the restricted one; other entries unchanged`);
+    io.step(agentUpgradeStep(home, options.agentSigner));
 
     if (node.sudo) {
       const file = sudoersPath(node.sshUser);

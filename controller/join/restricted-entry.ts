@@ -1,7 +1,8 @@
 /**
  * What a restricted node holds, as text: the control plane's `authorized_keys` entry (a forced
  * command that runs only the installed agent), the targets file the agent reads in restricted
- * mode (the root and the paths fixed at join), and the sudoers drop-in for `--sudo`. Pure.
+ * mode (the root, the paths and the upgrade policy fixed at join), and the sudoers drop-in for
+ * `--sudo`. Pure.
  */
 import { CourierError } from '../errors.js';
 import type { NodeRole } from '../registry/model.js';
@@ -37,21 +38,41 @@ export function restrictedEntry(home: string, sudo: boolean, publicKey: string):
   return `restrict,command="${forcedCommand(home, sudo).replace(/"/g, '\\"')}" ${publicKey} ${ENTRY_COMMENT}`;
 }
 
-/** The protocol paths a node of `role` is written at: its role's one artifact. */
-export function targetPaths(role: NodeRole, settings: RenderSettings): string[] {
+// Directories a target must never reach: the node's keys, and the agent with its targets and release signer.
+const GUARDED_DIRS = ['.ssh', AGENT_DIR];
+
+/**
+ * The protocol paths a node of `role` is written at: its role's one artifact. Refused
+ * (CONFIG_INVALID) when the path, under `root`, would reach a `.ssh` or `.courier` directory: a sync
+ * could then rewrite authorized_keys, the targets file or the pinned release signer.
+ */
+export function targetPaths(role: NodeRole, settings: RenderSettings, root?: string): string[] {
+  const key = role === 'vps' ? 'traefik.path' : 'hosts.path';
   const paths = role === 'vps' ? [settings.traefik.path] : [settings.hosts.path];
   for (const p of paths) {
-    if (/[\s\p{Cc}]/u.test(p)) throw new CourierError('CONFIG_INVALID', `target path ${JSON.stringify(p)} contains whitespace; the agent's paths cannot`, { path: p });
+    if (/[\s\p{Cc}]/u.test(p)) throw new CourierError('CONFIG_INVALID', `${key}: target path ${JSON.stringify(p)} contains whitespace; the agent's paths cannot`, { key, path: p });
+    const segments = `${root ?? ''}/${p.replace(/^~(?=\/)/, '')}`.split('/');
+    const guarded = segments.find((s) => GUARDED_DIRS.includes(s));
+    if (guarded) {
+      throw new CourierError(
+        'CONFIG_INVALID',
+        `${key}: target path ${p}${root ? ` under --root ${root}` : ''} reaches a ${guarded} directory, where a sync could rewrite the node's authorized_keys, its targets or its pinned agent signer; set ${key} in courier.yaml (or --root) to a path outside ~/.ssh and ~/.courier`,
+        { key, path: p, root },
+      );
+    }
   }
   return paths;
 }
 
-/** The targets file beside the installed agent: `root PREFIX` (when the node has one), `allow PATH` lines, and `upgrade no` when upgrades are off. */
-export function targetsFile(paths: readonly string[], root: string | undefined, upgrades = true): string {
+/** What a node's targets file says of agent upgrades: `signed` (a release signer is pinned) or `no`. */
+export type UpgradePolicy = 'signed' | 'no';
+
+/** The targets file beside the installed agent: `root PREFIX` (when the node has one), `allow PATH` lines, and `upgrade signed|no`. */
+export function targetsFile(paths: readonly string[], root: string | undefined, upgrade: UpgradePolicy): string {
   const lines = ['# courier: the only files the control-plane key may write on this node (fixed at join)'];
   if (root) lines.push(`root ${root}`);
   for (const p of paths) lines.push(`allow ${p}`);
-  if (!upgrades) lines.push('upgrade no');
+  lines.push(`upgrade ${upgrade}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -8,6 +8,7 @@ import { openStore, type Store } from '../store/open-store.js';
 import { packagePath } from '../package-root.js';
 import type { Logger } from '../logger.js';
 import type { RenderSettings } from '../render/model.js';
+import { readAgentSignature, signaturePathFor } from '../join/agent-release.js';
 
 /** Everything a pipeline run needs about its site. */
 export interface Site {
@@ -16,6 +17,8 @@ export interface Site {
   logger: Logger;
   /** The node agent's script text, sent inline on every exchange. */
   agentScript: string;
+  /** Its release signature (agent.signature, default `courier-agent.sig` beside it), sent with upgrades; undefined when unsigned. */
+  agentSignature?: Buffer;
   settings: RenderSettings;
 }
 
@@ -24,7 +27,8 @@ export async function openSite(configFile: string, logger: Logger): Promise<Site
   const config = await loadConfig(configFile);
   const store = await openStore(config.state.store);
   const agentScript = await readFile(packagePath('node-agent', 'courier-agent'), 'utf8');
-  return { config, store, logger, agentScript, settings: renderSettings(config) };
+  const agentSignature = await readAgentSignature(config.agent.signature ?? signaturePathFor(packagePath('node-agent', 'courier-agent')));
+  return { config, store, logger, agentScript, agentSignature, settings: renderSettings(config) };
 }
 
 /** The render settings from the config's `traefik` and `hosts` sections. */

@@ -55,5 +55,7 @@ export async function transportOptions(site: Site): Promise<TransportOptions> {
     connectTimeout: config.ssh.connectTimeout,
     sessionTimeout: config.ssh.sessionTimeout,
     keepAliveInterval: config.ssh.keepAlive,
+    agentSignature: site.agentSignature,
+    warn: (data, message) => site.logger.warn(data, message),
   };
 }

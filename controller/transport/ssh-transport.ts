@@ -28,6 +28,10 @@ export interface SshChannelOptions {
   knownHosts?: KnownHost[];
   /** SSH keepalive interval in ms (ssh.keepAlive); a silent peer is dropped after 3 unanswered. */
   keepAliveInterval?: number;
+  /** The agent release signature sent with upgrades to restricted nodes; unset: no upgrade is attempted. */
+  agentSignature?: Buffer;
+  /** Where an unsigned upgrade is warned about (once per node). */
+  warn?: (data: Record<string, unknown>, message: string) => void;
 }
 
 /** A host key as `courier nodes trust` shows and stores it. */

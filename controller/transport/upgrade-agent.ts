@@ -1,8 +1,11 @@
 /**
  * Agent upgrade over the protocol, for restricted nodes (they run the installed
- * `~/.courier/courier-agent`, not the inline script): `courier-agent upgrade <oid> <size>` and the
- * new script on stdin. The node checks the oid and that sh parses it before renaming it over the
- * old one, so a node never runs half a script; it answers `upgraded <oid>`.
+ * `~/.courier/courier-agent`, not the inline script): `courier-agent upgrade <oid> <size> <sigsize>`,
+ * then the new script and its release signature on stdin. The node checks the oid, the signature
+ * against the release signer pinned at join (ssh-keygen -Y verify) and that sh parses it before
+ * renaming it over the old one, so a node never runs half a script, nor one the release signer did
+ * not sign; it answers `upgraded <oid>`. Without a signature the controller does not try: it warns
+ * once per node and keeps working with the old agent.
  */
 import { createHash } from 'node:crypto';
 import type { Node } from '../registry/model.js';
@@ -26,25 +29,52 @@ export function needsUpgrade(node: Node, reportedVersion: string, script: string
   return node.restricted === true && node.transport === 'ssh' && reportedVersion !== agentVersionOf(script);
 }
 
+// node name + oid of the script already warned about (once per node and release, per process)
+const warned = new Set<string>();
+const LEGACY_AGENT = "the node's agent predates signed releases and takes only unsigned upgrades, which this controller never sends; re-join the node with --agent-signer FILE";
+
+/** Warn once per node and release (the daemon would otherwise repeat it every sync). */
+function warnOnce(node: Node, oid: string, options: SshChannelOptions, data: Record<string, unknown>, message: string): void {
+  const key = `${node.name}\0${oid}`;
+  if (warned.has(key)) return;
+  warned.add(key);
+  options.warn?.({ node: node.name, ...data }, message);
+}
+
 /**
- * Replace the installed agent on a restricted node with `script`; AGENT_UPGRADE_FAILED when the
- * node refuses it. A node joined with --no-upgrade keeps its agent: that refusal is not an error
- * (the old agent speaks the same protocol), and `false` says nothing changed.
+ * Replace the installed agent on a restricted node with `script` and its release signature;
+ * AGENT_UNSIGNED when the node refuses the signature, AGENT_UPGRADE_FAILED for any other refusal.
+ * `false` says nothing changed and that is not an error: the controller has no signature (warned
+ * once per node, AGENT_UNSIGNED), the node takes no upgrades (joined without --agent-signer), or it
+ * runs a newer agent already (no rollback, AGENT_DOWNGRADE); the node's agent keeps working where
+ * it speaks the protocol.
  */
 export async function upgradeAgent(node: Node, script: string, options: SshChannelOptions): Promise<boolean> {
   const bytes = Buffer.from(script, 'utf8');
   const oid = scriptOid(script);
-  const channel = await openSshChannel(node, `courier-agent upgrade ${oid} ${bytes.length}`, options);
+  const signature = options.agentSignature;
+  if (!signature || signature.length === 0) {
+    warnOnce(
+      node,
+      oid,
+      options,
+      { code: 'AGENT_UNSIGNED', agentVersion: agentVersionOf(script), fix: 'sign the release: courier agent sign --key RELEASE_KEY (on the release machine), then ship node-agent/courier-agent.sig or set agent.signature' },
+      "the restricted node runs another agent version, but this controller's agent has no release signature: not upgrading it",
+    );
+    return false;
+  }
+  const channel = await openSshChannel(node, `courier-agent upgrade ${oid} ${bytes.length} ${signature.length}`, options);
   try {
-    await sendUpgrade(channel, bytes, oid, node.name);
+    await sendUpgrade(channel, Buffer.concat([bytes, signature]), oid, node.name);
     return true;
   } catch (err) {
-    if (isCourierError(err, 'AGENT_UPGRADE_FAILED') && err.data.off === true) return false;
-    throw err;
+    if (!isCourierError(err, 'AGENT_UPGRADE_FAILED') || err.data.off !== true) throw err;
+    if (err.data.legacy === true) warnOnce(node, oid, options, { code: 'AGENT_UPGRADE_FAILED', fix: 're-join the node with --agent-signer FILE' }, LEGACY_AGENT);
+    return false;
   }
 }
 
-/** Drive one upgrade exec on an open channel (the join uses its own sessions): write, read, judge. */
+/** Drive one upgrade exec on an open channel (the join uses its own sessions): write `bytes` (the script, then any signature), read, judge. */
 export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: string, name: string): Promise<void> {
   let stdout = '';
   let stderr = '';
@@ -60,8 +90,14 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
   }
   const lines = stdout.split('\n').filter((l) => l !== '');
   if (code === 0 && lines.includes(`upgraded ${oid}`)) return;
-  const why = lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`);
-  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: why.startsWith('UPGRADE_OFF') });
+  // an agent from before signed releases knows only `upgrade OID SIZE`: its forced command refuses this one
+  const legacy = !lines.some((l) => l.startsWith('error ')) && stderr.includes('refused: this key runs only courier-agent');
+  const why = legacy
+    ? `UPGRADE_OFF ${LEGACY_AGENT}`
+    : (lines.find((l) => l.startsWith('error '))?.replace(/^error /, '') ?? (stderr.trim().split('\n').pop() || `exit status ${code}`));
+  if (why.startsWith('AGENT_UNSIGNED')) throw new CourierError('AGENT_UNSIGNED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid });
+  // UPGRADE_OFF (joined without --agent-signer) and AGENT_DOWNGRADE (the node's agent is newer) keep a working agent
+  throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the node refused agent ${oid.slice(0, 12)}: ${why}; the old agent is still in place`, { node: name, oid, off: /^(UPGRADE_OFF|AGENT_DOWNGRADE) /.test(why), legacy });
 }
 
 /** After an exchange: upgrade a restricted node's installed agent when it reported another version than `script`'s. */
@@ -72,7 +108,7 @@ export async function upgradeIfBehind(node: Node, reportedVersion: string, scrip
 /**
  * After a failed exchange: an installed agent too old for this controller's protocol cannot even
  * report its version, so a restricted node that failed with AGENT_PROTOCOL gets the upgrade anyway
- * (oid-checked, idempotent); the next attempt then speaks the protocol. Its own failure is
+ * (oid- and signature-checked, idempotent); the next attempt then speaks the protocol. Its own failure is
  * dropped: the caller rethrows the exchange's error, which is what the operator needs to see.
  */
 export async function upgradeAfterProtocolError(node: Node, err: unknown, script: string, options: SshChannelOptions): Promise<void> {

@@ -64,8 +64,10 @@ export async function openWarmSession(node: Node, agentScript: string, options: 
   const first = await open();
   // a restricted node serves with its installed agent: upgrade it, then serve with the new one
   if (!needsUpgrade(node, first.opening.agentVersion, agentScript)) return first.session;
+  // an unsigned release is not offered (upgradeAgent warns once): serve with the old agent
+  if (!options.transport.agentSignature) return (await upgradeAgent(node, agentScript, options.transport), first.session);
   await first.session.close();
-  // (a node joined with --no-upgrade refuses: its agent still speaks the protocol, so serve with it)
+  // (a node joined without --agent-signer refuses: its agent still speaks the protocol, so serve with it)
   await upgradeAgent(node, agentScript, options.transport);
   return (await open()).session;
 }

@@ -1,14 +1,16 @@
 /**
  * Restricted mode: the agent as the forced command of a restricted key, installed in
  * `<home>/.courier/` beside its targets file. Only its own commands run; only the targets fixed at
- * join are read or written; nothing the controller sends widens that. Also `upgrade` and `revoke`.
+ * join are read or written; nothing the controller sends widens that. Also `upgrade` (signed
+ * releases only, verified with ssh-keygen -Y against the pinned signer) and `revoke`.
  * Under every supported shell.
  */
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_SCRIPT, SHELLS, blobOid, frames, haves, listTree, makeRoot, put, results, shellEnv, type AgentRun, type Shell } from './run-agent.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AGENT_SCRIPT, SHELLS, blobOid, busyboxAppletDir, frames, haves, listTree, makeRoot, put, results, shellEnv, type AgentRun, type Shell } from './run-agent.js';
 
 /** Run the installed agent the way sshd runs a forced command: `sh <agent> restricted [COMMAND]`, with SSH_ORIGINAL_COMMAND. */
 function runRestricted(shell: Shell, agent: string, command: string, input: Buffer | string = '', options: { asArgument?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<AgentRun> {
@@ -114,33 +116,93 @@ describe.each(SHELLS)('courier-agent restricted mode under $name', (shell) => {
     expect(missing.stdout).toMatch(/^error RESTRICTED no targets file/);
   });
 
-  it('upgrade replaces the agent atomically once the oid matches and sh parses it, keeping its mode', async () => {
+  describe('signed upgrades', () => {
     const next = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=9.9.9');
-    const ok = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next);
-    expect(ok.lines, ok.stderr).toEqual([`upgraded ${blobOid(next)}`]);
-    expect(readFileSync(agent, 'utf8')).toBe(next);
-    expect(statSync(agent).mode & 0o777).toBe(0o700);
-    expect((await run('courier-agent --version')).stdout.trim()).toBe('courier-agent 9.9.9');
+    const upgrade = (script: string, sig: Buffer, env: NodeJS.ProcessEnv = {}) =>
+      runRestricted(shell, agent, `courier-agent upgrade ${blobOid(script)} ${Buffer.byteLength(script)} ${sig.length}`, Buffer.concat([Buffer.from(script), sig]), { env: { HOME: home, ...withSshKeygen(shell), ...env } });
+    beforeEach(() => {
+      writeFileSync(join(home, '.courier', 'targets'), `root ${root}\nallow /etc/hosts\nupgrade signed\n`);
+      writeFileSync(join(home, '.courier', 'allowed_signers'), `courier-release namespaces="courier-agent" ${release.publicKey}\n`);
+    });
 
-    const wrongOid = await run(`courier-agent upgrade ${blobOid('other')} ${Buffer.byteLength(AGENT_SCRIPT)}`, AGENT_SCRIPT);
-    expect(wrongOid.code).toBe(2);
-    expect(wrongOid.stdout).toMatch(/^error AGENT_UPGRADE received \d+ bytes hashing to/);
-    const notSh = 'if then fi (\n';
-    const broken = await run(`courier-agent upgrade ${blobOid(notSh)} ${Buffer.byteLength(notSh)}`, notSh);
-    expect(broken.stdout).toMatch(/^error AGENT_UPGRADE the new agent is not a sh script/);
-    const short = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next.slice(0, 100));
-    expect(short.stdout).toMatch(/^error AGENT_PROTOCOL stream ended inside the new agent/);
-    expect(readFileSync(agent, 'utf8')).toBe(next);
-    expect(readdirCourier(home)).toEqual(['courier-agent', 'targets']);
+    it('replaces the agent atomically once the oid matches, the release signer signed it and sh parses it, keeping its mode', async () => {
+      const ok = await upgrade(next, release.sign(next));
+      expect(ok.lines, ok.stderr).toEqual([`upgraded ${blobOid(next)}`]);
+      expect(readFileSync(agent, 'utf8')).toBe(next);
+      expect(statSync(agent).mode & 0o777).toBe(0o700);
+      expect((await run('courier-agent --version')).stdout.trim()).toBe('courier-agent 9.9.9');
+
+      const wrongOid = await runRestricted(shell, agent, `courier-agent upgrade ${blobOid('other')} ${Buffer.byteLength(AGENT_SCRIPT)} 5`, `${AGENT_SCRIPT}12345`, { env: { HOME: home, ...withSshKeygen(shell) } });
+      expect(wrongOid.code).toBe(2);
+      expect(wrongOid.stdout).toMatch(/^error AGENT_UPGRADE received \d+ bytes hashing to/);
+      const notSh = 'if then fi (\n';
+      const broken = await upgrade(notSh, release.sign(notSh));
+      expect(broken.stdout).toMatch(/^error AGENT_UPGRADE the new agent is not a sh script/);
+      const sig = release.sign(next);
+      const short = await runRestricted(shell, agent, `courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)} ${sig.length}`, Buffer.concat([Buffer.from(next), sig.subarray(0, 10)]), { env: { HOME: home, ...withSshKeygen(shell) } });
+      expect(short.stdout).toMatch(/^error AGENT_PROTOCOL stream ended inside the signature/);
+      expect(readFileSync(agent, 'utf8')).toBe(next);
+      expect(readdirCourier(home)).toEqual(['allowed_signers', 'courier-agent', 'targets']);
+    });
+
+    it('refuses an upgrade signed by another key, or with no real signature: the agent stays byte for byte, no temp file is left', async () => {
+      for (const sig of [other.sign(next), Buffer.from('not a signature\n'), release.sign(`${next}# one byte more\n`)]) {
+        const refused = await upgrade(next, sig);
+        expect(refused.code).toBe(2);
+        expect(refused.lines).toHaveLength(1);
+        expect(refused.stdout, JSON.stringify(refused.stdout)).toMatch(/^error AGENT_UNSIGNED the new agent is not signed by the release signer pinned in .*allowed_signers .*nothing was replaced/);
+        expect(readFileSync(agent)).toEqual(Buffer.from(AGENT_SCRIPT));
+        expect(readdirCourier(home)).toEqual(['allowed_signers', 'courier-agent', 'targets']);
+      }
+    });
+
+    it('refuses when no signer is pinned, and names ssh-keygen when the node has none', async () => {
+      rmSync(join(home, '.courier', 'allowed_signers'));
+      const unpinned = await upgrade(next, release.sign(next));
+      expect(unpinned.stdout).toMatch(/^error AGENT_UNSIGNED no release signer is pinned on this node/);
+      writeFileSync(join(home, '.courier', 'allowed_signers'), `courier-release namespaces="courier-agent" ${release.publicKey}\n`);
+      const noKeygen = await upgrade(next, release.sign(next), { PATH: toolsWithout('ssh-keygen') });
+      expect(noKeygen.code).toBe(2);
+      expect(noKeygen.stdout).toMatch(/^error AGENT_UPGRADE verifying the release needs OpenSSH >= 8\.1's ssh-keygen/);
+      expect(readFileSync(agent, 'utf8')).toBe(AGENT_SCRIPT);
+      expect(readdirCourier(home)).toEqual(['allowed_signers', 'courier-agent', 'targets']);
+    });
+
+    it('refuses an older or equal signed release (no rollback to an old signed agent)', async () => {
+      const current = /^AGENT_VERSION=(.*)$/m.exec(AGENT_SCRIPT)![1]!;
+      for (const version of ['0.0.1', current, '']) {
+        const older = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, version ? `AGENT_VERSION=${version}` : '');
+        const refused = await upgrade(older, release.sign(older));
+        expect(refused.code, version).toBe(2);
+        const line = `error AGENT_DOWNGRADE the new agent (${version || 'no AGENT_VERSION'}) is not newer than this one (${current}); nothing was replaced`;
+        expect(refused.lines, version).toEqual([line]);
+      }
+      const patch = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, `AGENT_VERSION=${current}.10`);
+      expect((await upgrade(patch, release.sign(patch))).lines).toEqual([`upgraded ${blobOid(patch)}`]);
+      const back = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, `AGENT_VERSION=${current}.9`);
+      expect((await upgrade(back, release.sign(back))).stdout).toMatch(/^error AGENT_DOWNGRADE /);
+      expect(readFileSync(agent, 'utf8')).toBe(patch);
+    });
+
+    it('the old unsigned 4-word form is refused with one clear line, whatever the targets say', async () => {
+      const old = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next);
+      expect(old.code).toBe(2);
+      expect(old.lines).toEqual([expect.stringMatching(/^error AGENT_UNSIGNED an unsigned upgrade \(courier-agent upgrade OID SIZE\) is refused/)]);
+      expect(readFileSync(agent, 'utf8')).toBe(AGENT_SCRIPT);
+    });
   });
 
-  it('a node joined with --no-upgrade refuses upgrades', async () => {
-    writeFileSync(join(home, '.courier', 'targets'), `root ${root}\nallow /etc/hosts\nupgrade no\n`);
+  it('a node joined without --agent-signer (upgrade no, or no upgrade line) refuses any upgrade, signed or not', async () => {
     const next = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=9.9.9');
-    const refused = await run(`courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)}`, next);
-    expect(refused.code).toBe(2);
-    expect(refused.stdout).toMatch(/^error UPGRADE_OFF /);
-    expect(readFileSync(agent, 'utf8')).toBe(AGENT_SCRIPT);
+    writeFileSync(join(home, '.courier', 'allowed_signers'), `courier-release namespaces="courier-agent" ${release.publicKey}\n`);
+    for (const targets of [`root ${root}\nallow /etc/hosts\nupgrade no\n`, `root ${root}\nallow /etc/hosts\n`]) {
+      writeFileSync(join(home, '.courier', 'targets'), targets);
+      const sig = release.sign(next);
+      const refused = await runRestricted(shell, agent, `courier-agent upgrade ${blobOid(next)} ${Buffer.byteLength(next)} ${sig.length}`, Buffer.concat([Buffer.from(next), sig]), { env: { HOME: home, ...withSshKeygen(shell) } });
+      expect(refused.code).toBe(2);
+      expect(refused.stdout).toMatch(/^error UPGRADE_OFF .*--agent-signer/);
+      expect(readFileSync(agent, 'utf8')).toBe(AGENT_SCRIPT);
+    }
   });
 
   it('revoke removes only courier restricted entries, byte for byte otherwise, then the agent and its targets', async () => {
@@ -155,8 +217,55 @@ describe.each(SHELLS)('courier-agent restricted mode under $name', (shell) => {
     expect(statSync(keys).mode & 0o777).toBe(0o600);
     expect(existsSync(agent)).toBe(false);
     expect(existsSync(join(home, '.courier', 'targets'))).toBe(false);
+    expect(existsSync(join(home, '.courier', 'allowed_signers'))).toBe(false);
   });
 });
+
+/** A release key made with ssh-keygen in a temp dir; `sign` is exactly `ssh-keygen -Y sign -f KEY -n courier-agent FILE`. */
+function makeReleaseKey(dir: string, name: string) {
+  const key = join(dir, name);
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', name, '-f', key]);
+  const publicKey = readFileSync(`${key}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+  let n = 0;
+  return {
+    publicKey,
+    sign(script: string): Buffer {
+      const file = join(dir, `${name}-${++n}`);
+      writeFileSync(file, script);
+      execFileSync('ssh-keygen', ['-Y', 'sign', '-f', key, '-n', 'courier-agent', file], { stdio: 'ignore' });
+      return readFileSync(`${file}.sig`);
+    },
+  };
+}
+
+const keyDir = mkdtempSync(join(tmpdir(), 'courier-release-'));
+const release = makeReleaseKey(keyDir, 'release');
+const other = makeReleaseKey(keyDir, 'other');
+afterAll(() => rmSync(keyDir, { recursive: true, force: true }));
+
+/** busybox runs with its applets only, plus OpenSSH's ssh-keygen (a node with busybox and OpenSSH, as on Alpine). */
+function withSshKeygen(shell: Shell): NodeJS.ProcessEnv {
+  if (!shell.appletsOnly) return {};
+  const dir = join(keyDir, 'ssh-keygen-bin');
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    symlinkSync(execFileSync('sh', ['-c', 'command -v ssh-keygen'], { encoding: 'utf8' }).trim(), join(dir, 'ssh-keygen'));
+  }
+  return { PATH: `${busyboxAppletDir()}:${dir}` };
+}
+
+/** A PATH with the system's tools the agent needs, but `tool`. */
+function toolsWithout(tool: string): string {
+  const dir = join(keyDir, `without-${tool}`);
+  if (!existsSync(dir)) {
+    mkdirSync(dir);
+    for (const t of ['cat', 'head', 'tail', 'mv', 'cp', 'chmod', 'mkdir', 'rm', 'wc', 'awk', 'dd', 'tee', 'sha1sum', 'sh', 'dash', 'bash', 'rmdir', 'sync']) {
+      const found = execFileSync('sh', ['-c', `command -v ${t} || true`], { encoding: 'utf8' }).trim();
+      if (found && t !== tool) symlinkSync(found, join(dir, t));
+    }
+  }
+  return dir;
+}
 
 function readdirCourier(home: string): string[] {
   return listTree(join(home, '.courier'));

@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chown, existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chown, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +29,9 @@ let site: JoinSite;
 const users: TestUser[] = [];
 let passwordFile: string;
 let prPasswordFile: string;
+// the agent release keys, made with ssh-keygen (the release machine's; never committed)
+let releaseKey: string;
+let otherKey: string;
 
 const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
 const registry = async () => JSON.parse(await readFile(path.join(site.registryDir, 'registry.json'), 'utf8')) as Record<string, Record<string, unknown>[]>;
@@ -45,6 +48,9 @@ beforeAll(async () => {
   await writeFile(passwordFile, `${user(PW).password}\n`, { mode: 0o600 });
   prPasswordFile = path.join(site.dir, 'password-pr');
   await writeFile(prPasswordFile, `${user(PR).password}\n`, { mode: 0o600 });
+  releaseKey = path.join(site.dir, 'release-key');
+  otherKey = path.join(site.dir, 'other-key');
+  for (const key of [releaseKey, otherKey]) await runProcess('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', path.basename(key), '-f', key]);
   // the node user may use sudo with its password, as on a fresh VPS
   await writeFile(`/etc/sudoers.d/courier-test-${user(PW).name}`, `${user(PW).name} ALL=(ALL) ALL\n`, { mode: 0o440 });
   await writeFile(`/etc/sudoers.d/courier-test-${user(SU).name}`, `${user(SU).name} ALL=(ALL) NOPASSWD: ALL\n`, { mode: 0o440 });
@@ -118,11 +124,56 @@ async function expectForwardingRefused(i: number) {
   }
 }
 
+/** `ssh-keygen -Y sign -f KEY -n courier-agent FILE` over `script`: the .sig's text. */
+async function signWith(key: string, script: string): Promise<string> {
+  const file = path.join(site.dir, `to-sign-${Math.random().toString(16).slice(2)}`);
+  await writeFile(file, script);
+  const signed = await runProcess('ssh-keygen', ['-Y', 'sign', '-f', key, '-n', 'courier-agent', file]);
+  expect(signed.code).toBe(0);
+  return readFile(`${file}.sig`, 'utf8');
+}
+
+/** A hand-crafted `courier-agent upgrade OID SIZE SIGSIZE` over the key on node i. */
+function craftedUpgrade(i: number, script: string, sig: string) {
+  return sshWithKey(fleet, site, i, user(i).name, ['courier-agent', 'upgrade', blobOid(script), String(Buffer.byteLength(script)), String(Buffer.byteLength(sig))], script + sig);
+}
+
 async function push(name: string) {
   const result = await runCourier(site.configFile, ['push', '--node', name, '--json']);
   const [report] = result.json as { status: string; error: unknown }[];
   return { result, report };
 }
+
+describe('courier agent sign and verify (release side)', () => {
+  it('signs a copy of the agent into <agent>.sig, prints the signer, verifies with its key and not with another; the site sends that signature', async () => {
+    const copy = path.join(site.dir, 'courier-agent');
+    await writeFile(copy, AGENT_SCRIPT);
+    const signed = await runCourier(site.configFile, ['agent', 'sign', '--key', releaseKey, '--agent', copy]);
+    expect(signed.stderr).toBe('');
+    expect(signed.code).toBe(0);
+    expect(signed.stdout).toContain(`into ${copy}.sig`);
+    expect(signed.stdout).toContain(`signer ${await fingerprintOf(`${releaseKey}.pub`)}`);
+    expect(readFileSync(`${copy}.sig`, 'utf8')).toMatch(/^-----BEGIN SSH SIGNATURE-----\n/);
+    // signing again replaces the old signature (no question)
+    expect((await runCourier(site.configFile, ['agent', 'sign', '--key', releaseKey, '--agent', copy])).code).toBe(0);
+
+    const good = await runCourier(site.configFile, ['agent', 'verify', '--signer', `${releaseKey}.pub`, '--agent', copy]);
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^good: /);
+    const wrong = await runCourier(site.configFile, ['agent', 'verify', '--signer', `${otherKey}.pub`, '--agent', copy]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('AGENT_UNSIGNED');
+    await writeFile(path.join(site.dir, 'tampered'), `${AGENT_SCRIPT}# more\n`);
+    const tampered = await runCourier(site.configFile, ['agent', 'verify', '--signer', `${releaseKey}.pub`, '--agent', path.join(site.dir, 'tampered'), '--signature', `${copy}.sig`]);
+    expect(tampered.code).toBe(1);
+    const privateAsSigner = await runCourier(site.configFile, ['agent', 'verify', '--signer', releaseKey, '--agent', copy]);
+    expect(privateAsSigner.code).toBe(2);
+    expect(privateAsSigner.stderr).toContain('that is a private key');
+
+    // the controller finds the release signature through agent.signature
+    await writeFile(site.configFile, `${await readFile(site.configFile, 'utf8')}agent:\n  signature: courier-agent.sig\n`);
+  }, CLI_TEST_TIMEOUT);
+});
 
 describe('courier nodes join', () => {
   it('refuses a wrong --fingerprint before sending the password, and installs nothing', async () => {
@@ -137,6 +188,17 @@ describe('courier nodes join', () => {
     expect(await readFile(site.knownHostsFile, 'utf8')).toBe('');
   }, CLI_TEST_TIMEOUT);
 
+  it('refuses targets that reach ~/.ssh or ~/.courier, and --no-upgrade with --agent-signer, before anything is installed', async () => {
+    const intoKeys = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--root', `${user(PR).home}/.ssh`, '--print']);
+    expect(intoKeys.code).toBe(2);
+    expect(intoKeys.stderr).toMatch(/CONFIG_INVALID: hosts\.path: target path \/etc\/hosts under --root .*\.ssh reaches a \.ssh directory.*outside ~\/\.ssh and ~\/\.courier/);
+    expect(intoKeys.stdout).toBe('');
+    const both = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PR).address, 'pr-node', user(PR).name, '--print', '--no-upgrade', '--agent-signer', `${releaseKey}.pub`]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('--no-upgrade and --agent-signer contradict');
+    expect(existsSync(path.join(user(PR).home, '.ssh'))).toBe(false);
+  }, CLI_TEST_TIMEOUT);
+
   it('--yes without --fingerprint is a usage error', async () => {
     const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PW).address, 'pw-node', user(PW).name, '--password-file', passwordFile, '--yes']);
     expect(result.code).toBe(2);
@@ -145,7 +207,7 @@ describe('courier nodes join', () => {
 
   it('joins by password with --sudo: agent, restricted entry, visudo-checked drop-in, known_hosts, registry, first push', async () => {
     const fingerprint = await fingerprintOf(`${node(PW).hostKeyPath}.pub`);
-    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PW).address, 'pw-node', user(PW).name, '--port', String(node(PW).port), '--root', node(PW).root, '--sudo', '--password-file', passwordFile, '--fingerprint', fingerprint, '--yes']);
+    const result = await runCourier(site.configFile, ['nodes', 'join', 'worker', node(PW).address, 'pw-node', user(PW).name, '--port', String(node(PW).port), '--root', node(PW).root, '--sudo', '--password-file', passwordFile, '--fingerprint', fingerprint, '--yes', '--agent-signer', `${releaseKey}.pub`]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`host key ssh-ed25519 ${fingerprint} pinned`);
@@ -155,7 +217,10 @@ describe('courier nodes join', () => {
 
     const home = user(PW).home;
     expect(readFileSync(path.join(home, '.courier', 'courier-agent'), 'utf8')).toBe(AGENT_SCRIPT);
-    expect(readFileSync(path.join(home, '.courier', 'targets'), 'utf8')).toContain(`allow ${HOSTS_PATH}`);
+    expect(readFileSync(path.join(home, '.courier', 'targets'), 'utf8')).toContain(`allow ${HOSTS_PATH}\nupgrade signed\n`);
+    const releasePub = readFileSync(`${releaseKey}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    expect(readFileSync(path.join(home, '.courier', 'allowed_signers'), 'utf8')).toBe(`courier-release namespaces="courier-agent" ${releasePub}\n`);
+    expect(result.stdout).toContain('pinned the agent release signer ssh-ed25519');
     expect(existsSync(path.join(home, '.courier', 'authorized_keys.absent'))).toBe(false);
     const keys = readFileSync(path.join(home, '.ssh', 'authorized_keys'), 'utf8');
     expect(keys).toMatch(new RegExp(`^restrict,command="sudo -n /bin/sh ${home}/.courier/courier-agent restricted \\\\"\\$SSH_ORIGINAL_COMMAND\\\\"" ssh-ed25519 \\S+ courier-control-plane\\n$`));
@@ -174,9 +239,10 @@ describe('courier nodes join', () => {
     expect(report).toMatchObject({ status: 'converged', error: null });
   }, CLI_TEST_TIMEOUT);
 
-  it('upgrades an installed agent whose version differs, checked by oid, replaced in place', async () => {
+  it('upgrades an installed agent whose version differs with the signed release; refuses one signed by another key, an unsigned one and the old 4-word form', async () => {
     const installed = path.join(user(PW).home, '.courier', 'courier-agent');
-    await writeFile(installed, AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0'));
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    await writeFile(installed, old);
     const before = await sshWithKey(fleet, site, PW, user(PW).name, ['courier-agent', '--version']);
     expect(before.stdout.trim()).toBe('courier-agent 0.9.0');
     const { report } = await push('pw-node');
@@ -184,10 +250,35 @@ describe('courier nodes join', () => {
     expect(sha(readFileSync(installed))).toBe(sha(AGENT_SCRIPT));
     const after = await sshWithKey(fleet, site, PW, user(PW).name, ['courier-agent', '--version']);
     expect(after.stdout.trim()).toMatch(/^courier-agent 1\./);
-    // a script with the wrong oid is refused and the agent stays
-    const bad = await sshWithKey(fleet, site, PW, user(PW).name, ['courier-agent', 'upgrade', blobOid('something else'), '5'], 'echo!');
-    expect(bad.stdout).toMatch(/^error AGENT_UPGRADE /m);
-    expect(sha(readFileSync(installed))).toBe(sha(AGENT_SCRIPT));
+
+    // what a stolen control-plane key can send: none of it replaces the agent (which runs as root here)
+    const evil = `${AGENT_SCRIPT}id >/tmp/courier-evil-upgrade\n`;
+    const byOther = await craftedUpgrade(PW, evil, await signWith(otherKey, evil));
+    expect(byOther.stdout).toMatch(/^error AGENT_UNSIGNED the new agent is not signed by the release signer pinned in .*allowed_signers/m);
+    const garbage = await craftedUpgrade(PW, evil, '-----BEGIN SSH SIGNATURE-----\nnope\n-----END SSH SIGNATURE-----\n');
+    expect(garbage.stdout).toMatch(/^error AGENT_UNSIGNED /m);
+    const reused = await craftedUpgrade(PW, evil, await signWith(releaseKey, AGENT_SCRIPT));
+    expect(reused.stdout).toMatch(/^error AGENT_UNSIGNED /m);
+    const fourWords = await sshWithKey(fleet, site, PW, user(PW).name, ['courier-agent', 'upgrade', blobOid(evil), String(Buffer.byteLength(evil))], evil);
+    expect(fourWords.stdout).toMatch(/^error AGENT_UNSIGNED an unsigned upgrade/m);
+    expect(readFileSync(installed)).toEqual(Buffer.from(AGENT_SCRIPT));
+    expect(existsSync('/tmp/courier-evil-upgrade')).toBe(false);
+    expect(readdirSync(path.dirname(installed)).sort()).toEqual(['allowed_signers', 'courier-agent', 'targets']);
+  }, CLI_TEST_TIMEOUT);
+
+  it('without a release signature the controller does not offer the upgrade: it warns AGENT_UNSIGNED and keeps syncing with the old agent', async () => {
+    const installed = path.join(user(PW).home, '.courier', 'courier-agent');
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    await writeFile(installed, old);
+    const unsigned = path.join(site.dir, 'courier-unsigned.yaml');
+    await writeFile(unsigned, (await readFile(site.configFile, 'utf8')).replace('agent:\n  signature: courier-agent.sig\n', ''));
+    const result = await runCourier(unsigned, ['--log-level', 'warn', 'push', '--node', 'pw-node', '--json']);
+    const [report] = result.json as { status: string }[];
+    expect(report).toMatchObject({ status: 'converged' });
+    expect(result.stderr).toContain('AGENT_UNSIGNED');
+    expect(result.stderr).toContain('courier agent sign');
+    expect(readFileSync(installed, 'utf8')).toBe(old);
+    await writeFile(installed, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 
   it('an installed agent too old for the protocol is upgraded after the failed exchange; the next push converges', async () => {
@@ -260,7 +351,7 @@ describe('courier nodes join', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('--print gives one short sh command; run as the node user, then the printed join line finishes on the control plane', async () => {
-    const printed = await runCourier(site.configFile, ['nodes', 'join', 'vps', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--root', node(PR).root, '--public-ip', '203.0.113.7', '--print']);
+    const printed = await runCourier(site.configFile, ['nodes', 'join', 'vps', node(PR).address, 'pr-node', user(PR).name, '--port', String(node(PR).port), '--root', node(PR).root, '--public-ip', '203.0.113.7', '--agent-signer', `${releaseKey}.pub`, '--print']);
     expect(printed.code).toBe(0);
     expect(printed.stderr).toBe('');
     const command = printed.stdout.replace(/\n$/, '');
@@ -279,11 +370,22 @@ describe('courier nodes join', () => {
     expect((await sshWithKey(fleet, site, PR, user(PR).name, ['id'])).stdout).not.toMatch(/uid=/);
 
     const words = next.split(' ');
+    // a first try whose first push fails (the root is read-only for the user) leaves the agent installed through the stub
+    await chmod(node(PR).root, 0o555);
+    const failed = await runCourier(site.configFile, words.slice(3));
+    await chmod(node(PR).root, 0o755);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain('over the restricted key');
+    expect(failed.stdout).toContain('undone: node pr-node in the node registry');
+    expect(readFileSync(path.join(user(PR).home, '.courier', 'courier-agent'), 'utf8')).toBe(AGENT_SCRIPT);
+    // running the printed line again finds it in place (no unsigned upgrade is sent to a real agent)
     const joined = await runCourier(site.configFile, words.slice(3));
     expect(joined.stderr).toBe('');
     expect(joined.code).toBe(0);
-    expect(joined.stdout).toContain('over the restricted key');
+    expect(joined.stdout).toMatch(/the agent \S+ is installed already/);
     expect(readFileSync(path.join(user(PR).home, '.courier', 'courier-agent'), 'utf8')).toBe(AGENT_SCRIPT);
+    expect(readFileSync(path.join(user(PR).home, '.courier', 'targets'), 'utf8')).toMatch(/\nupgrade signed\n$/);
+    expect(readFileSync(path.join(user(PR).home, '.courier', 'allowed_signers'), 'utf8')).toMatch(/^courier-release namespaces="courier-agent" ssh-ed25519 \S+\n$/);
     const domains = JSON.parse(await readFile(path.join(site.registryDir, 'domains.json'), 'utf8')) as { vps_nodes: unknown[] };
     expect(domains.vps_nodes).toEqual([expect.objectContaining({ tailscale_ip: node(PR).address, public_ip: '203.0.113.7' })]);
     expect(readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8')).toContain('photos.example.com');
@@ -293,6 +395,26 @@ describe('courier nodes join', () => {
     expect(report).toMatchObject({ status: 'converged' });
     const dns = await runCourier(site.configFile, ['dns', '--json']);
     expect(JSON.stringify(dns.json)).toContain('203.0.113.7');
+
+    // the signer the paste pinned takes the signed release
+    const installed = path.join(user(PR).home, '.courier', 'courier-agent');
+    await writeFile(installed, AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0'));
+    expect((await push('pr-node')).report).toMatchObject({ status: 'converged' });
+    expect(readFileSync(installed, 'utf8')).toBe(AGENT_SCRIPT);
+    // a node with a newer agent refuses the controller's older release (AGENT_DOWNGRADE): not an error, it keeps its agent
+    const newer = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=99.0.0');
+    await writeFile(installed, newer);
+    expect((await push('pr-node')).report).toMatchObject({ status: 'converged' });
+    expect(readFileSync(installed, 'utf8')).toBe(newer);
+    // an agent from before signed releases (its forced command knows only `upgrade OID SIZE`): kept, and the push says to re-join
+    const legacy = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=1.0.0').replace('upgrade:5)', 'upgrade:5-unknown)');
+    await writeFile(installed, legacy);
+    const kept = await push('pr-node');
+    expect(kept.report).toMatchObject({ status: 'converged' });
+    expect(kept.result.stderr).toContain('predates signed releases');
+    expect(kept.result.stderr).toContain('--agent-signer');
+    expect(readFileSync(installed, 'utf8')).toBe(legacy);
+    await writeFile(installed, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 });
 
@@ -331,6 +453,18 @@ describe('courier nodes restrict and remove --revoke', () => {
     await expectRestricted(RS, HOSTS_PATH);
     expect((await push('rs-node')).report).toMatchObject({ status: 'converged' });
     expect((await runCourier(site.configFile, ['nodes', 'list'])).stdout).toMatch(/rs-node .* yes/);
+
+    // restricted without --agent-signer: no upgrade over the key, however signed; an older agent keeps syncing
+    expect(readFileSync(path.join(u.home, '.courier', 'targets'), 'utf8')).toMatch(/\nupgrade no\n$/);
+    expect(existsSync(path.join(u.home, '.courier', 'allowed_signers'))).toBe(false);
+    const installed = path.join(u.home, '.courier', 'courier-agent');
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    await writeFile(installed, old);
+    const refused = await craftedUpgrade(RS, AGENT_SCRIPT, await signWith(releaseKey, AGENT_SCRIPT));
+    expect(refused.stdout).toMatch(/^error UPGRADE_OFF .*--agent-signer/m);
+    expect((await push('rs-node')).report).toMatchObject({ status: 'converged' });
+    expect(readFileSync(installed, 'utf8')).toBe(old);
+    await writeFile(installed, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 
   it('restricts a sudo node: the drop-in is written with its sudo -n, checked by visudo, and the agent still runs as root', async () => {
@@ -343,12 +477,14 @@ describe('courier nodes restrict and remove --revoke', () => {
     expect((await runCourier(site.configFile, ['nodes', 'add', 'worker', node(SU).address, 'su-node', u.name, '--port', String(node(SU).port), '--root', node(SU).root, '--sudo'])).code).toBe(0);
     expect((await push('su-node')).report).toMatchObject({ status: 'converged' });
 
-    const result = await runCourier(site.configFile, ['nodes', 'restrict', 'su-node']);
+    const result = await runCourier(site.configFile, ['nodes', 'restrict', 'su-node', '--agent-signer', `${releaseKey}.pub`]);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const dropIn = `/etc/sudoers.d/zz-courier-${u.name}`;
     expect((await runProcess('visudo', ['-c', '-f', dropIn])).code).toBe(0);
     expect(readFileSync(path.join(u.home, '.ssh', 'authorized_keys'), 'utf8')).toMatch(/^restrict,command="sudo -n \/bin\/sh /);
+    expect(readFileSync(path.join(u.home, '.courier', 'targets'), 'utf8')).toMatch(/\nupgrade signed\n$/);
+    expect(result.stdout).toContain(`pinned the agent release signer ssh-ed25519 in ${u.home}/.courier/allowed_signers`);
     await expectRestricted(SU, HOSTS_PATH);
     // a change reaches the root-owned target through the restricted sudo command
     const services = JSON.parse(await readFile(path.join(site.registryDir, 'services.json'), 'utf8')) as Record<string, unknown>;
@@ -358,6 +494,12 @@ describe('courier nodes restrict and remove --revoke', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('the daemon converges the restricted nodes and pushes an edit to them (cold sessions)', async () => {
+    // warm sessions meet older agents: pr-node (signer pinned) takes the signed release, rs-node (none) keeps its own
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
+    const rsAgent = path.join(user(RS).home, '.courier', 'courier-agent');
+    await writeFile(prAgent, old);
+    await writeFile(rsAgent, old);
     const daemon = await startDaemonProcess(site.configFile);
     try {
       await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
@@ -372,9 +514,33 @@ describe('courier nodes restrict and remove --revoke', () => {
       await expect.poll(() => readFileSync(path.join(node(SU).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
       await expect.poll(() => readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.example.com');
       await expect.poll(async () => (await daemon.status()).nodes.filter((n) => names.includes(n.node)).every((n) => n.status === 'active' && n.current), { timeout: 60_000, interval: 200 }).toBe(true);
+      expect(readFileSync(prAgent, 'utf8')).toBe(AGENT_SCRIPT);
+      expect(readFileSync(rsAgent, 'utf8')).toBe(old);
     } finally {
       expect((await daemon.stop()).code).toBe(0);
     }
+    await writeFile(rsAgent, AGENT_SCRIPT);
+  }, CLI_TEST_TIMEOUT);
+
+  it('a daemon without a release signature serves older agents as they are and warns once per node (warm sessions)', async () => {
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
+    await writeFile(prAgent, old);
+    const unsigned = path.join(site.dir, 'courier-unsigned-daemon.yaml');
+    await writeFile(unsigned, (await readFile(site.configFile, 'utf8')).replace('agent:\n  signature: courier-agent.sig\n', ''));
+    const daemon = await startDaemonProcess(unsigned);
+    try {
+      await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
+      await expect.poll(async () => (await daemon.status()).nodes.find((n) => n.node === 'pr-node')?.status, { timeout: 60_000, interval: 200 }).toBe('active');
+      await expect.poll(() => daemon.stderr().includes('AGENT_UNSIGNED'), { timeout: 60_000, interval: 200 }).toBe(true);
+      const warnings = daemon.stderr().split('\n').filter((l) => l.includes('AGENT_UNSIGNED') && l.includes('pr-node'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('courier agent sign');
+      expect(readFileSync(prAgent, 'utf8')).toBe(old);
+    } finally {
+      expect((await daemon.stop()).code).toBe(0);
+    }
+    await writeFile(prAgent, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 
   it('remove --revoke takes the entry off the node, the known_hosts line and the registry entry', async () => {
@@ -385,6 +551,7 @@ describe('courier nodes restrict and remove --revoke', () => {
     const keys = readFileSync(path.join(u.home, '.ssh', 'authorized_keys'), 'utf8');
     expect(keys).toBe(others[0]! + others[1]! + others[2]! + '\n');
     expect(existsSync(path.join(u.home, '.courier', 'courier-agent'))).toBe(false);
+    expect(existsSync(path.join(u.home, '.courier', 'targets'))).toBe(false);
     expect(await readFile(site.knownHostsFile, 'utf8')).not.toContain(`[${node(RS).address}]:${node(RS).port}`);
     expect((await registry()).worker_nodes!.some((n) => n.name === 'rs-node')).toBe(false);
     const denied = await runProcess('ssh', [...sshArgs(fleet, site, RS, u.name).map((a) => (a.startsWith('StrictHostKeyChecking') ? 'StrictHostKeyChecking=no' : a)), 'id']);
@@ -396,6 +563,7 @@ describe('courier nodes restrict and remove --revoke', () => {
     const result = await runCourier(site.configFile, ['nodes', 'remove', 'pw-node', '--revoke']);
     expect(result.code).toBe(0);
     expect(existsSync(`/etc/sudoers.d/zz-courier-${user(PW).name}`)).toBe(false);
+    expect(existsSync(path.join(user(PW).home, '.courier', 'allowed_signers'))).toBe(false);
     expect(readFileSync(path.join(user(PW).home, '.ssh', 'authorized_keys'), 'utf8')).toBe('');
   }, CLI_TEST_TIMEOUT);
 });
