@@ -45,6 +45,10 @@ export interface Store {
   treeManifests?: Map<string, Manifest['artifacts'] | null>;
   /** `refs/nodes/<node>` as this handle last read or wrote it (the state lock makes it the one writer). */
   nodeRefs?: Map<string, string | undefined>;
+  /** Full ids this handle already read as commits (objects never change: no second read), bounded. */
+  knownCommits?: Set<string>;
+  /** Ref directories this handle created or found (a ref write skips the mkdir). */
+  refDirs?: Set<string>;
 }
 
 /** What `commitRevision` stores: the normalized registry documents and every node's rendered artifacts. */

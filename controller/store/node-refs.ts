@@ -48,10 +48,21 @@ export async function setNodeRef(store: Store, node: string, revision: string): 
 /** Write `<store>/<ref>` holding `oid`: a temp file beside it, renamed over it (atomic within the store's filesystem). */
 async function writeLooseRef(store: Store, ref: string, oid: string): Promise<void> {
   const file = path.join(store.dir, ref);
-  await mkdir(path.dirname(file), { recursive: true });
+  const dir = path.dirname(file);
+  if (!store.refDirs?.has(dir)) {
+    await mkdir(dir, { recursive: true });
+    (store.refDirs ??= new Set()).add(dir);
+  }
   const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
   try {
-    await writeFile(tmp, `${oid}\n`);
+    try {
+      await writeFile(tmp, `${oid}\n`);
+    } catch (err) {
+      // the directory went away since this handle saw it (removed by hand): make it again, once
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await mkdir(dir, { recursive: true });
+      await writeFile(tmp, `${oid}\n`);
+    }
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });

@@ -10,6 +10,8 @@ import { isNotFound, revisionNotFound, wrapStoreError } from './store-error.js';
 import { storeFs } from './store-fs.js';
 
 const FULL_OID = /^[0-9a-f]{40}$/;
+/** Commit ids remembered per store handle (a daemon names the same few revisions for every node). */
+const KNOWN_COMMITS_MAX = 256;
 const SHORT_OID = /^[0-9a-f]{4,39}$/;
 /** A conservative subset of git-check-ref-format: no `..`, no empty component, no leading dot, safe characters only. */
 const REF_NAME = /^(?!.*\.\.)(?!.*\/\/)(?!\/)(?!.*\/$)(?!.*\.lock$)(?!\.)(?!.*\/\.)[A-Za-z0-9._/-]+$/;
@@ -47,8 +49,12 @@ async function resolveBase(store: Store, spec: string, base: string): Promise<st
       throw revisionNotFound(store.dir, spec, empty ? 'the store has no revisions yet' : 'no such commit or ref', err);
     }
   }
+  if (store.knownCommits?.has(oid)) return oid;
   try {
     await git.readCommit({ fs: storeFs, dir: store.dir, gitdir: store.dir, oid, cache: store.cache });
+    const known = (store.knownCommits ??= new Set());
+    if (known.size >= KNOWN_COMMITS_MAX) known.clear();
+    known.add(oid);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     if (isNotFound(err)) throw revisionNotFound(store.dir, spec, `no object ${oid}`, err);
