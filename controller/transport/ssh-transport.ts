@@ -60,6 +60,9 @@ export async function openSshChannel(node: Node, command: string, options: SshCh
   const credentials = await loadCredentials(target, options);
   const entries = options.knownHosts ?? (await readKnownHostsCached(options.knownHostsFile));
 
+  // The command (the inline agent: ~25 KB) is needed once; a listener that kept it would keep it
+  // for the whole life of a warm session (25 MB over 1,000 sessions).
+  let pendingCommand: string | undefined = command;
   return new Promise<AgentChannel>((resolve, reject) => {
     const client = new ssh2.Client();
     let hostKeyError: CourierError | undefined;
@@ -87,8 +90,10 @@ export async function openSshChannel(node: Node, command: string, options: SshCh
       if (session) session.onClose();
       else fail(hostKeyError ?? new CourierError('CONNECTION_LOST', `${describeTarget(target)}: the connection closed before the agent started`, { node: node.name, host: target.host, port: target.port }));
     });
-    client.on('ready', () => {
-      client.exec(command, (err, channel) => {
+    client.once('ready', () => {
+      const toRun = pendingCommand ?? '';
+      pendingCommand = undefined;
+      client.exec(toRun, (err, channel) => {
         if (failed) {
           channel?.close();
           return;
