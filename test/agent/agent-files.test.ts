@@ -43,6 +43,20 @@ describe.each(SHELLS)('courier-agent files under $name', (shell) => {
     expect(run.code).toBe(0);
   });
 
+  it('creates files 0644 and directories 0755 under a login umask of 077 (one mkdir for the missing chain)', async () => {
+    const before = process.umask(0o077);
+    let run: Awaited<ReturnType<typeof sync>>;
+    try {
+      run = await sync(frames([], [put('/a/b/c/routes.yml', 'file', 'r\n'), put('/a/b/hosts', 'block', 'h\n')]));
+    } finally {
+      process.umask(before);
+    }
+    expect(results(run)).toEqual([`ok /a/b/c/routes.yml ${blobOid('r\n')}`, `ok /a/b/hosts ${blobOid('h\n')}`]);
+    expect(statSync(join(root, 'a/b/c/routes.yml')).mode & 0o7777).toBe(0o644);
+    expect(statSync(join(root, 'a/b/hosts')).mode & 0o7777).toBe(0o644);
+    for (const dir of ['a', 'a/b', 'a/b/c']) expect(statSync(join(root, dir)).mode & 0o7777).toBe(0o755);
+  });
+
   it('replaces a file and keeps its mode (0600 stays 0600)', async () => {
     const target = join(root, 'secret.env');
     writeFileSync(target, 'OLD=1\n');
