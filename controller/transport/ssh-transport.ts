@@ -177,6 +177,9 @@ export async function fetchHostKey(node: Node, options: { connectTimeout: number
   });
 }
 
+/** The key file's bytes last checked as a usable private key (the file is still read every time). */
+let lastUsableKey: Buffer | undefined;
+
 /** Private key from `identity`, else the ssh-agent; neither → SSH_KEY_MISSING. */
 async function loadCredentials(target: SshTarget, options: SshChannelOptions): Promise<{ privateKey: Buffer } | { agent: string }> {
   const where = describeTarget(target);
@@ -187,6 +190,8 @@ async function loadCredentials(target: SshTarget, options: SshChannelOptions): P
     } catch (err) {
       throw new CourierError('SSH_KEY_MISSING', `${where}: cannot read the private key ${options.identity} (ssh.identity): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { node: target.node.name, identity: options.identity }, { cause: err });
     }
+    // the same bytes were found usable before: ssh2 parses them again on connect anyway
+    if (lastUsableKey !== undefined && lastUsableKey.equals(privateKey)) return { privateKey };
     const parsed = ssh2.utils.parseKey(privateKey);
     if (parsed instanceof Error || (Array.isArray(parsed) ? parsed[0] : parsed)?.isPrivateKey() !== true) {
       const reason = parsed instanceof Error ? parsed.message : 'not a private key';
@@ -197,6 +202,7 @@ async function loadCredentials(target: SshTarget, options: SshChannelOptions): P
         parsed instanceof Error ? { cause: parsed } : {},
       );
     }
+    lastUsableKey = privateKey;
     return { privateKey };
   }
   const agent = options.agentSocket ?? process.env.SSH_AUTH_SOCK;
