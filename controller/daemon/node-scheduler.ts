@@ -103,7 +103,7 @@ export class NodeScheduler {
       state.again = reason;
       return state.running;
     }
-    state.running = this.limit(() => this.runOne(name, reason)).finally(() => {
+    state.running = this.runOne(name, reason).finally(() => {
       state.running = undefined;
       const again = state.again;
       state.again = undefined;
@@ -113,10 +113,15 @@ export class NodeScheduler {
   }
 
   private async runOne(name: string, reason: string): Promise<void> {
-    const current = this.hooks.current();
-    const node = current?.nodes.get(name);
-    if (!current || !node || this.stopped || this.paused) return;
-    const report = await this.hooks.sync(node, current.revision, reason);
+    // the concurrency bound covers the session itself (at the revision current when its slot comes
+    // up); recording its report (a status write) does not hold a slot another node could use
+    const report = await this.limit(() => {
+      const current = this.hooks.current();
+      const node = current?.nodes.get(name);
+      if (!current || !node || this.stopped || this.paused) return undefined;
+      return this.hooks.sync(node, current.revision, reason);
+    });
+    if (report === undefined) return;
     const state = this.state(name);
     if (report.status === 'converged') state.failures = 0;
     else state.failures++;

@@ -138,8 +138,9 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
         notify();
       },
     },
-    // warm: an unreachable node is caught up by its session's re-dial, not by scheduler retries
-    { concurrency: config.ssh.concurrency, retryDelayMs: config.reconcile.retryDelay, intervalMs: config.reconcile.interval, retryUnreachable: !warm },
+    // warm: an unreachable node is caught up by its session's re-dial, not by scheduler retries;
+    // its rounds run on every open session at once (the pool bounds dials by ssh.concurrency)
+    { concurrency: warm ? Number.POSITIVE_INFINITY : config.ssh.concurrency, retryDelayMs: config.reconcile.retryDelay, intervalMs: config.reconcile.interval, retryUnreachable: !warm },
   );
 
   /** The warm session pool: a drop marks the node pending at once; a return catches it up. */
