@@ -7,7 +7,6 @@
  * first. The password lives only in memory for the duration of the command.
  */
 import { CourierError, isCourierError } from '../errors.js';
-import type { NodeRole } from '../registry/model.js';
 import type { Site } from '../pipeline/open-site.js';
 import { appendKnownHost, checkHostKey, formatKnownHostsLine, readKnownHosts } from '../transport/known-hosts.js';
 import { fetchHostKey, type HostKey } from '../transport/ssh-transport.js';
@@ -18,29 +17,15 @@ import { openJoinSession, type JoinSession } from './open-join-session.js';
 import { removeKnownHost } from './remove-known-host.js';
 import { restrictedEntry, sudoersDropIn, sudoersPath, targetPaths, targetsFile } from './restricted-entry.js';
 import { allowedSignersLine } from './agent-release.js';
-import { addNodeToRegistry, checkNodeRegistration, firstPush, loadNodes, removeNodeFromRegistry, removeVpsFromRegistry, proveRestricted, type JoinIo } from './join-steps.js';
+import { addNodeToRegistry, checkNodeRegistration, firstPush, loadNodes, removeNodeFromRegistry, removeVpsFromRegistry, proveRestricted, runUndo, type JoinIo, type NodeRegistration, type Undo } from './join-steps.js';
 
 /** What `courier nodes join` was asked. */
-export interface JoinRequest {
-  role: NodeRole;
-  ip: string;
-  name: string;
-  user: string;
-  port: number;
-  sudo: boolean;
-  root?: string;
+export interface JoinRequest extends NodeRegistration {
   fingerprint?: string;
-  publicIp?: string;
   /** First access by password; without it the join goes over the key a `--print` command installed. */
   password?: string;
   /** `--agent-signer`: the release signer's key (`<type> <base64>`), pinned on the node; unset: the node takes no agent upgrades over the key. */
   agentSigner?: string;
-}
-
-/** An undo step: what it reverts, and how. */
-interface Undo {
-  what: string;
-  run: () => Promise<void>;
 }
 
 /** Join a node; JOIN_FAILED (or the error of the failed step) after undoing what was installed. */
@@ -104,14 +89,7 @@ export async function joinNode(site: Site, request: JoinRequest, io: JoinIo): Pr
     if (request.password !== undefined) await session.exec(scriptCommand(FINISH_SCRIPT, []));
     io.step(`joined ${request.name}`);
   } catch (err) {
-    for (const step of undo.reverse()) {
-      try {
-        await step.run();
-        io.step(`undone: ${step.what}`);
-      } catch (undoErr) {
-        io.step(`could not undo ${step.what}: ${(undoErr as Error).message}`);
-      }
-    }
+    await runUndo(undo, io);
     // the admin pasted the key entry; the join cannot take it back over a key that only syncs
     if (request.password === undefined) io.step('left on the node: the restricted key entry the pasted command wrote (run the join again, or delete its line from ~/.ssh/authorized_keys there)');
     if (isCourierError(err)) throw err;

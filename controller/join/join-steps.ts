@@ -48,6 +48,24 @@ function safeUser(): string {
   }
 }
 
+/** An undo step: what it reverts, and how. */
+export interface Undo {
+  what: string;
+  run: () => Promise<unknown>;
+}
+
+/** Run the undo steps done so far, newest first, reporting each; a failing one is reported and skipped. */
+export async function runUndo(undo: readonly Undo[], io: JoinIo): Promise<void> {
+  for (const step of [...undo].reverse()) {
+    try {
+      await step.run();
+      io.step(`undone: ${step.what}`);
+    } catch (undoErr) {
+      io.step(`could not undo ${step.what}: ${(undoErr as Error).message}`);
+    }
+  }
+}
+
 /** What a join registers. */
 export interface NodeRegistration {
   role: NodeRole;

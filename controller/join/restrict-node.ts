@@ -18,7 +18,7 @@ import { removeKnownHost } from './remove-known-host.js';
 import { restrictedEntry, sudoersDropIn, sudoersPath, targetPaths, targetsFile } from './restricted-entry.js';
 import { allowedSignersLine } from './agent-release.js';
 import { agentUpgradeStep } from './join-node.js';
-import { loadNodes, markRestrictedInRegistry, proveRestricted, removeNodeFromRegistry, type JoinIo } from './join-steps.js';
+import { loadNodes, markRestrictedInRegistry, proveRestricted, removeNodeFromRegistry, runUndo, type JoinIo, type Undo } from './join-steps.js';
 
 /** Find an ssh node by name; NODE_NOT_FOUND otherwise. */
 async function findSshNode(site: Site, name: string): Promise<Node> {
@@ -45,7 +45,7 @@ export async function restrictNode(site: Site, name: string, io: JoinIo, options
   const version = agentVersionOf(site.agentScript);
   const sudo = node.sudo ? 'sudo -n ' : '';
   const session = await openKeySession(site, node);
-  const undo: { what: string; run: () => Promise<unknown> }[] = [];
+  const undo: Undo[] = [];
   try {
     io.step(`connected to ${node.sshUser}@${node.ip}:${node.sshPort} with the control-plane key (full shell); host key ${session.hostKey.fingerprint} as in ssh.knownHosts`);
     const probe = await session.exec(PROBE_SCRIPT);
@@ -82,14 +82,7 @@ export async function restrictNode(site: Site, name: string, io: JoinIo, options
     await session.exec(scriptCommand(FINISH_SCRIPT, []));
     io.step(`restricted ${name}`);
   } catch (err) {
-    for (const step of undo.reverse()) {
-      try {
-        await step.run();
-        io.step(`undone: ${step.what}`);
-      } catch (undoErr) {
-        io.step(`could not undo ${step.what}: ${(undoErr as Error).message}`);
-      }
-    }
+    await runUndo(undo, io);
     if (isCourierError(err)) throw err;
     throw new CourierError('JOIN_FAILED', `restricting ${name} failed: ${(err as Error).message}`, { node: name }, { cause: err });
   } finally {
