@@ -27,6 +27,7 @@ import { startHttpServer, type HttpServer } from '../http/start-http-server.js';
 import { readHttpToken } from '../http/read-http-token.js';
 import { warnIfUnguarded } from '../http/warn-if-unguarded.js';
 import { NodeScheduler } from './node-scheduler.js';
+import { createRenderQueue } from './render-queue.js';
 import type { Leadership } from './start-leadership.js';
 import { createStatusWriteBack } from './status-write-back.js';
 import { runDelegatedSync } from './delegated-sync.js';
@@ -180,29 +181,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   }
 
   // Renders run one at a time; changes that arrive while one runs share the next one.
-  let chain: Promise<unknown> = Promise.resolve();
-  let queued: { promise: Promise<string[]>; triggers: string[] } | undefined;
-  function refresh(trigger: string): Promise<string[]> {
-    if (queued) {
-      queued.triggers.push(trigger);
-      return queued.promise;
-    }
-    const next: { promise: Promise<string[]>; triggers: string[] } = { triggers: [trigger], promise: Promise.resolve([]) };
-    next.promise = chain.then(() => {
-      queued = undefined;
-      return renderOnce([...new Set(next.triggers)].join('; '));
-    });
-    queued = next;
-    chain = next.promise.catch(() => undefined);
-    return next.promise;
-  }
-
-  /** Run `task` in the render queue: after every render queued before it, before any queued after. */
-  function exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = chain.then(task);
-    chain = run.catch(() => undefined);
-    return run;
-  }
+  const { refresh, exclusive } = createRenderQueue((trigger) => renderOnce(trigger));
 
   /** Suspended: hold the nodes on main with its own node list; validate the source and list what waits. Returns the nodes to push. */
   async function holdPinned(suspension: Suspension): Promise<string[]> {
