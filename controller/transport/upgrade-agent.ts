@@ -80,13 +80,23 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
   let stderr = '';
   channel.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
   channel.stderr.setEncoding('utf8').on('data', (c: string) => (stderr = (stderr + c).slice(-2000)));
+  // the exit status can come before the last of stdout has passed the pipe: the answer is read whole
+  const answered = new Promise<void>((resolve) => {
+    channel.stdout.once('end', resolve);
+    channel.stdout.once('close', resolve);
+  });
   channel.stdin.end(bytes);
-  let code: number | null;
+  let code: number | null = null;
   try {
     ({ code } = await channel.exit);
+    await answered;
   } catch (err) {
-    if (isCourierError(err)) throw err;
-    throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the upgrade session failed: ${(err as Error).message}`, { node: name }, { cause: err });
+    // a node that refuses answers at once and exits without reading the script, so the session can
+    // end under the controller's write: its answer, when it came, is still the verdict
+    if (!/(^|\n)error /.test(stdout)) {
+      if (isCourierError(err)) throw err;
+      throw new CourierError('AGENT_UPGRADE_FAILED', `${name}: the upgrade session failed: ${(err as Error).message}`, { node: name }, { cause: err });
+    }
   }
   const lines = stdout.split('\n').filter((l) => l !== '');
   if (code === 0 && lines.includes(`upgraded ${oid}`)) return;
