@@ -25,7 +25,7 @@ describe('courier-agent as a script', () => {
   });
 
   it('runs as an installed executable file (shebang) and prints its version', () => {
-    expect(execFileSync(AGENT_PATH, ['--version'], { encoding: 'utf8' })).toBe('courier-agent 1.1.0\n');
+    expect(execFileSync(AGENT_PATH, ['--version'], { encoding: 'utf8' })).toBe('courier-agent 1.1.1\n');
   });
 
   it('computes the same oid as git hash-object', async () => {

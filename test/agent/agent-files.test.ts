@@ -2,10 +2,14 @@
  * Whole-file artifacts: staged, oid-checked, atomic writes; modes kept; deletes; big files; ~/
  * paths; and write failures that leave the old file intact. Under every supported shell.
  */
+import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHELLS, blobOid, busyboxAppletDir, frames, haves, listTree, makeRoot, mountOrSkip, put, results, runAgent, unmountAll } from './run-agent.js';
+import { SHELLS, blobOid, busyboxAppletDir, frames, haves, listTree, makeRoot, mountOrSkip, put, results, runAgent, startAgentLookalikes, unmountAll } from './run-agent.js';
+
+const execFileAsync = promisify(execFile);
 
 describe.each(SHELLS)('courier-agent files under $name', (shell) => {
   let root: string;
@@ -119,6 +123,22 @@ describe.each(SHELLS)('courier-agent files under $name', (shell) => {
     expect(readFileSync(join(root, 'conf'), 'utf8')).toBe('old\n');
     expect(listTree(root)).toEqual(['conf']);
     expect(run.code).toBe(1);
+  });
+
+  it('sweeps the staging files of dead agents beside a put: gone, killed but not yet reaped, or a pid now used by another program', async () => {
+    const { stdout } = await execFileAsync('sh', ['-c', 'echo $$']);
+    const lookalikes = await startAgentLookalikes();
+    try {
+      // gone; killed but not reaped; a pid now used by a program that is no agent (this test's); running
+      const names = { dead: stdout.trim(), zombie: lookalikes.zombie, reused: process.pid, live: lookalikes.live };
+      for (const pid of Object.values(names)) writeFileSync(join(root, `.routes.yml.courier-${pid}-1`), 'partial');
+      writeFileSync(join(root, '.other.courier-1-1'), 'not beside this target');
+      const run = await sync(frames([], [put('/routes.yml', 'file', 'r\n')]));
+      expect(results(run), run.stderr).toEqual([`ok /routes.yml ${blobOid('r\n')}`]);
+      expect(listTree(root)).toEqual(['.other.courier-1-1', `.routes.yml.courier-${names.live}-1`, 'routes.yml'].sort());
+    } finally {
+      lookalikes.stop();
+    }
   });
 
   it('deletes a file, and reports ok - for one that is already gone', async () => {

@@ -24,12 +24,12 @@ describe.each(SHELLS)('courier-agent protocol under $name', (shell) => {
   it('prints its version and exits 0', async () => {
     const run = await runAgent(shell, ['--version'], '');
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('courier-agent 1.1.0\n');
+    expect(run.stdout).toBe('courier-agent 1.1.1\n');
   });
 
   it('greets with protocol 1, its version and the hostname, and ends an empty exchange with done 0 0', async () => {
     const run = await sync(frames([]));
-    expect(run.lines).toEqual([`courier 1 1.1.0 - ${hostname()}`, '?', 'done 0 0']);
+    expect(run.lines).toEqual([`courier 1 1.1.1 - ${hostname()}`, '?', 'done 0 0']);
     expect(run.code).toBe(0);
   });
 
@@ -37,7 +37,7 @@ describe.each(SHELLS)('courier-agent protocol under $name', (shell) => {
     const agent = startAgent(shell, ['sync', '--root', root]);
     agent.child.stdin.write('courier 1 5eed\n');
     await waitFor(() => agent.stdout().includes('\n'));
-    expect(agent.stdout()).toBe(`courier 1 1.1.0 5eed ${hostname()}\n`);
+    expect(agent.stdout()).toBe(`courier 1 1.1.1 5eed ${hostname()}\n`);
     agent.child.stdin.write('want /etc/hosts block -\n');
     agent.child.stdin.write('?\n');
     await waitFor(() => agent.stdout().endsWith('?\n'));
@@ -49,7 +49,7 @@ describe.each(SHELLS)('courier-agent protocol under $name', (shell) => {
 
   it('echoes the nonce of the greeting, and refuses one that is not alphanumeric', async () => {
     const run = await sync('courier 1 0123abcdef\n?\nend\n');
-    expect(run.lines[0]).toBe(`courier 1 1.1.0 0123abcdef ${hostname()}`);
+    expect(run.lines[0]).toBe(`courier 1 1.1.1 0123abcdef ${hostname()}`);
     const bad = await sync('courier 1 a/b\n?\nend\n');
     expect(bad.lines).toEqual(['error AGENT_PROTOCOL the greeting\'s nonce is not alphanumeric']);
     expect(bad.code).toBe(2);

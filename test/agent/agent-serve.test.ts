@@ -50,7 +50,7 @@ describe.each(SHELLS)('courier-agent serve under $name', (shell) => {
     for (let i = 0; i < 25; i++) {
       const content = `http: {} # ${i}\n`;
       const lines = await session.round(frames([[target, 'file', blobOid(content)]], previous === blobOid(content) ? [] : [put(target, 'file', content)]));
-      expect(lines[0]).toBe(`courier 1 1.1.0 - ${hostname()}`);
+      expect(lines[0]).toBe(`courier 1 1.1.1 - ${hostname()}`);
       expect(lines[1]).toBe(`have ${target} file ${previous}`);
       expect(lines.slice(-2)).toEqual([`ok ${target} ${blobOid(content)}`, 'done 1 0']);
       // only the target itself: no temp file, no staging leftovers
@@ -66,8 +66,8 @@ describe.each(SHELLS)('courier-agent serve under $name', (shell) => {
 
   it('echoes each round\'s nonce and exits 0 when the stream ends between rounds', async () => {
     const session = serveSession(shell, root);
-    expect((await session.round('courier 1 aa11\n?\nend\n'))[0]).toBe(`courier 1 1.1.0 aa11 ${hostname()}`);
-    expect((await session.round('courier 1 bb22\n?\nend\n'))[0]).toBe(`courier 1 1.1.0 bb22 ${hostname()}`);
+    expect((await session.round('courier 1 aa11\n?\nend\n'))[0]).toBe(`courier 1 1.1.1 aa11 ${hostname()}`);
+    expect((await session.round('courier 1 bb22\n?\nend\n'))[0]).toBe(`courier 1 1.1.1 bb22 ${hostname()}`);
     session.agent.child.stdin.end();
     expect((await session.agent.done).code).toBe(0);
   });

@@ -173,3 +173,49 @@ export function mountOrSkip(ctx: TestContext, args: string[], target: string): v
 export function unmountAll(): void {
   for (const target of mounted.splice(0).reverse()) execFileSync('umount', [target]);
 }
+
+/** The pids a staging-file sweep must judge: a running agent, and a dead agent not yet reaped. */
+export interface AgentLookalikes {
+  /** A running process whose command line names courier-agent, as every agent's does. */
+  live: number;
+  /** A zombie whose command line named courier-agent: exited, its parent (sleep) never waits. */
+  zombie: number;
+  stop(): void;
+}
+
+/**
+ * Start a live agent and make a zombie one. The zombie's parent is a shell that execs sleep; the
+ * child exits only once its parent has become sleep, so no shell gets to reap it.
+ */
+export async function startAgentLookalikes(): Promise<AgentLookalikes> {
+  const live = spawn('sh', ['-c', 'sleep 60; :', 'courier-agent'], { stdio: 'ignore' });
+  const child = 'until read c </proc/$PPID/comm && [ "$c" = sleep ]; do sleep 0.01; done';
+  const parent = spawn('sh', ['-c', `sh -c '${child}' courier-agent & echo $!; exec sleep 60`], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const stop = () => {
+    live.kill('SIGKILL');
+    parent.kill('SIGKILL');
+  };
+  try {
+    const zombie = Number(await new Promise<string>((resolve, reject) => {
+      parent.stdout!.once('data', (data: Buffer) => resolve(data.toString().trim()));
+      parent.once('error', reject);
+    }));
+    const state = () => {
+      try {
+        const stat = readFileSync(`/proc/${zombie}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      } catch {
+        return 'gone';
+      }
+    };
+    const deadline = Date.now() + 20_000;
+    while (state() !== 'Z') {
+      if (Date.now() > deadline) throw new Error(`pid ${zombie} did not become a zombie (state ${state()})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { live: live.pid!, zombie, stop };
+  } catch (error) {
+    stop();
+    throw error;
+  }
+}

@@ -12,12 +12,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { runChannel } from '../support/run-channel.js';
-import { AGENT_SCRIPT } from '../agent/run-agent.js';
+import { AGENT_SCRIPT, startAgentLookalikes } from '../agent/run-agent.js';
 import { openAgentChannel, type TransportOptions } from '../../controller/transport/open-agent-channel.js';
 import { readKnownHosts } from '../../controller/transport/known-hosts.js';
 import { blobOid, createSite, defaultServices, TRAEFIK_PATH, waitFor, type ServiceDoc, type TestSite } from './create-site.js';
 import { CLI_TEST_TIMEOUT } from './run-courier.js';
-import { agentProcesses, connectionProcesses, signalAll } from './node-processes.js';
+import { agentProcesses, connectionProcesses, isRunning, signalAll } from './node-processes.js';
 import { startHoldProxy } from '../support/hold-proxy.js';
 
 const run = promisify(execFile);
@@ -85,8 +85,11 @@ describe('a connection killed in the middle of a large put', { timeout: CLI_TEST
       const partial = await stat(path.join(path.dirname(site.file('edge-a', TRAEFIK_PATH)), stray!));
       expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(old);
       // kill the session and its agent (SIGKILL: no chance to run the agent's cleanup)
-      signalAll(agentProcesses(fleet.nodes[0]!.pid).map((p) => p.pid), 'SIGKILL');
+      const killed = agentProcesses(fleet.nodes[0]!.pid).map((p) => p.pid);
+      signalAll(killed, 'SIGKILL');
       await fleet.killSessions(0);
+      // dead (a zombie until init reaps it is dead too): the premise of the sweep below
+      await waitFor('the killed agent to die', async () => killed.every((pid) => !isRunning(pid)));
       const push = await pushing;
       proxy.release();
 
@@ -115,16 +118,25 @@ describe('a connection killed in the middle of a large put', { timeout: CLI_TEST
   it('the sweep before a put removes only staging files whose agent is dead', async () => {
     const { site } = await siteWithRoutes();
     const dir = path.dirname(site.file('edge-a', TRAEFIK_PATH));
-    // a pid that was alive a moment ago and has exited, and one that is alive (this test's)
+    // a pid that was alive a moment ago and has exited
     const { stdout } = await run('sh', ['-c', 'echo $$']);
     const dead = `.routes.yml.courier-${stdout.trim()}-1`;
-    const live = `.routes.yml.courier-${process.pid}-1`;
-    const other = '.hosts.courier-1-1';
-    for (const name of [dead, live, other]) await writeFile(path.join(dir, name), 'partial');
-    site.registry.services.immich!.port = 2999;
-    await site.save();
-    expect((await site.courier('push', '--json')).code).toBe(0);
-    expect((await readdir(dir)).sort()).toEqual([other, live, 'routes.yml'].sort());
+    // a running agent, and a SIGKILLed one its parent has not reaped yet (a zombie, still in /proc)
+    const lookalikes = await startAgentLookalikes();
+    try {
+      const live = `.routes.yml.courier-${lookalikes.live}-1`;
+      const zombie = `.routes.yml.courier-${lookalikes.zombie}-1`;
+      // a live pid that is not an agent (after a reboot, or a wrap of the pid space): this test's
+      const reused = `.routes.yml.courier-${process.pid}-1`;
+      const other = '.hosts.courier-1-1';
+      for (const name of [dead, live, zombie, reused, other]) await writeFile(path.join(dir, name), 'partial');
+      site.registry.services.immich!.port = 2999;
+      await site.save();
+      expect((await site.courier('push', '--json')).code).toBe(0);
+      expect((await readdir(dir)).sort()).toEqual([other, live, 'routes.yml'].sort());
+    } finally {
+      lookalikes.stop();
+    }
   });
 
   it('a dropped connection (the agent survives to see EOF) leaves the old target and no temp file', async () => {

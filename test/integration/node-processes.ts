@@ -41,6 +41,12 @@ export function connectionProcesses(sshdPid: number): ProcessInfo[] {
   return descendantProcesses(sshdPid).filter((p) => p.comm.startsWith('sshd'));
 }
 
+/** True while `pid` exists and is not a zombie. */
+export function isRunning(pid: number): boolean {
+  const info = stat(pid);
+  return info !== undefined && info.state !== 'Z';
+}
+
 /** Send `signal` to each pid, ignoring processes that are already gone. */
 export function signalAll(pids: readonly number[], signal: NodeJS.Signals): void {
   for (const pid of pids) {
