@@ -1,20 +1,22 @@
 /**
  * The per-node part of `courier check`: the node's host key in ssh.knownHosts, the node reachable
  * with a working agent that could write its targets (asked with `courier-agent probe`, which
- * writes nothing), whether it is restricted, and how long ago it was last verified. Nodes are
- * probed in parallel, at most ssh.concurrency at once.
+ * writes nothing), whether it is restricted, for a restricted node whether its installed agent is
+ * this controller's release or will be upgraded to it, and how long ago it was last verified.
+ * Nodes are probed in parallel, at most ssh.concurrency at once.
  */
 import pLimit from 'p-limit';
 import { ERROR_CODES, type ErrorCode } from '../errors.js';
 import type { Config } from '../config/load-config.js';
 import { ROLE_ARRAYS, type Node, type Registry } from '../registry/model.js';
 import { readKnownHosts, knownKeyTypes, type KnownHost } from '../transport/known-hosts.js';
-import { probeAgent } from '../transport/probe-agent.js';
+import { probeAgent, type AgentProbe } from '../transport/probe-agent.js';
+import { agentVersionOf, compareAgentVersions } from '../transport/upgrade-agent.js';
 import { readStatusFile, type StatusDocument } from '../status/status-file.js';
 import { failure, type CheckResult } from './run-site-checks.js';
 
 /** Every per-node check, node by node in registry order. */
-export async function checkNodes(config: Config, registry: Registry, options: { agentScript: string; now: Date; keyUsable: boolean }): Promise<CheckResult[]> {
+export async function checkNodes(config: Config, registry: Registry, options: { agentScript: string; signed: boolean; now: Date; keyUsable: boolean }): Promise<CheckResult[]> {
   const knownHosts = await readKnownHosts(config.ssh.knownHosts).catch(() => [] as KnownHost[]);
   const status: StatusDocument = await readStatusFile(config.state.statusFile).catch(() => ({ version: 1 as const, nodes: {} }));
   const limit = pLimit(config.ssh.concurrency);
@@ -30,8 +32,10 @@ export async function checkNodes(config: Config, registry: Registry, options: { 
               : { check: 'known host', node: node.name, ok: false, detail: `no host key for ${node.ip}:${node.sshPort} in ${config.ssh.knownHosts}`, fix: `Run \`courier nodes trust ${node.name}\` and compare the fingerprint with the node.` },
           );
         }
-        results.push(known && options.keyUsable ? await checkAgent(config, node, options.agentScript) : { check: 'agent', node: node.name, ok: false, detail: 'not tried: fix the SSH key and host key first' });
+        const agent = known && options.keyUsable ? await checkAgent(config, node, options.agentScript) : { result: { check: 'agent', node: node.name, ok: false, detail: 'not tried: fix the SSH key and host key first' } };
+        results.push(agent.result);
         results.push(checkRestricted(registry, node));
+        if (agent.probe && node.restricted === true && node.transport === 'ssh') results.push(checkRelease(node, agent.probe, agentVersionOf(options.agentScript), options.signed));
         results.push(checkVerified(config, node, status, options.now));
         return results;
       }),
@@ -45,8 +49,8 @@ function targetsOf(config: Config, node: Node): string[] {
   return node.role === 'vps' ? [config.traefik.path] : [config.hosts.path];
 }
 
-/** Reachable, a working agent (version, hasher, tools) and every target writable. */
-async function checkAgent(config: Config, node: Node, agentScript: string): Promise<CheckResult> {
+/** Reachable, a working agent (version, hasher, tools) and every target writable; with the probe's answer when there was one. */
+async function checkAgent(config: Config, node: Node, agentScript: string): Promise<{ result: CheckResult; probe?: AgentProbe }> {
   const transport = {
     identity: config.ssh.identity,
     agentSocket: process.env.SSH_AUTH_SOCK,
@@ -58,7 +62,7 @@ async function checkAgent(config: Config, node: Node, agentScript: string): Prom
   try {
     probe = await probeAgent(node, agentScript, targetsOf(config, node), transport);
   } catch (err) {
-    return failure('agent', err, node.name);
+    return { result: failure('agent', err, node.name) };
   }
   const problems: string[] = [];
   if (!probe.hasher) problems.push('no sha1sum, shasum or openssl');
@@ -66,14 +70,36 @@ async function checkAgent(config: Config, node: Node, agentScript: string): Prom
   for (const t of probe.targets) if (!t.ok) problems.push(`${t.path}: ${t.reason}`);
   const targets = probe.targets.map((t) => `${t.path} ${t.ok ? `writable (${t.exists ? 'exists' : 'absent'})` : 'not writable'}`).join(', ');
   const detail = `courier-agent ${probe.version} on ${node.sshUser}@${node.ip}${node.sudo ? ' (sudo)' : ''}, hasher ${probe.hasher ?? 'none'}; ${targets}`;
-  if (problems.length === 0) return { check: 'agent', node: node.name, ok: true, detail };
-  return {
+  if (problems.length === 0) return { result: { check: 'agent', node: node.name, ok: true, detail }, probe };
+  const result = {
     check: 'agent',
     node: node.name,
     ok: false,
     detail: `${detail}; ${problems.join('; ')}`,
     fix: `Install the missing tools on the node, and give ${node.sshUser} write access to the target's directory, or set "sudo": true for ${node.name} in registry.json (password-less sudo -n).`,
   };
+  return { result, probe };
+}
+
+/**
+ * A restricted node runs its installed agent, not the controller's: it is this controller's
+ * release, or the next sync upgrades it (a signed release and a node that takes signed upgrades).
+ * Anything else is a node that stays on its old agent, and says what would move it.
+ */
+export function checkRelease(node: Node, probe: AgentProbe, ours: string, signed: boolean): CheckResult {
+  const base = { check: 'agent release', node: node.name };
+  const installed = `the installed agent is ${probe.version}, this controller's is ${ours}`;
+  if (probe.version === ours) return { ...base, ok: true, detail: `the installed agent is this controller's release (${ours})${probe.upgrades === 'signed' ? '; takes signed upgrades' : probe.upgrades === 'off' ? '; takes no upgrades (joined without --agent-signer)' : ''}` };
+  if (compareAgentVersions(probe.version, ours) > 0) {
+    return { ...base, ok: false, detail: `${installed}: newer, and a node never takes a downgrade`, fix: 'Upgrade courier on the control plane to the release the node runs.' };
+  }
+  if (probe.upgrades === 'off') {
+    return { ...base, ok: false, detail: `${installed}; the node takes no agent upgrades over the key (joined without --agent-signer), so it keeps the old one`, fix: `Re-join the node with --agent-signer FILE (\`courier nodes remove ${node.name} --revoke\`, then \`courier nodes join ... --agent-signer FILE\`).` };
+  }
+  if (!signed) {
+    return { ...base, ok: false, detail: `${installed}; this controller's agent has no release signature, so it does not offer the upgrade`, fix: 'Sign the release: `courier agent sign --key RELEASE_KEY` on the release machine, then ship node-agent/courier-agent.sig or set agent.signature.' };
+  }
+  return { ...base, ok: true, detail: `${installed}; the next sync upgrades it (signed release)` };
 }
 
 /** Restricted (forced-command key) or not, from the node entry's `restricted` field. */

@@ -1,7 +1,8 @@
 /**
  * `courier check`, like `flux check`: every precondition of a working site, each judged ✓ or ✗
  * with the fix. In order: the config, the registry, the SSH key, then per node (known host key,
- * reachable with a working agent that could write its targets, restricted or not, time since it
+ * reachable with a working agent that could write its targets, restricted or not, a restricted
+ * node's agent release, time since it
  * was last verified), a running daemon and its health, and the state directory. Read-only: it
  * takes no lock, writes nothing on the control plane and nothing on the nodes.
  */
@@ -15,10 +16,12 @@ import type { Registry } from '../registry/model.js';
 import { readSource } from '../sources/read-source.js';
 import { readHttpToken } from '../http/read-http-token.js';
 import { checkNodes } from './check-nodes.js';
+import { packagePath } from '../package-root.js';
+import { readAgentSignature, signaturePathFor } from '../join/agent-release.js';
 
 /** One judged check. */
 export interface CheckResult {
-  /** What was checked: `config`, `registry`, `ssh key`, `known host`, `agent`, `restricted`, `verified`, `daemon`, `state dir`. */
+  /** What was checked: `config`, `registry`, `ssh key`, `known host`, `agent`, `restricted`, `agent release`, `verified`, `daemon`, `state dir`. */
   check: string;
   /** The node it is about, for per-node checks. */
   node?: string;
@@ -68,7 +71,10 @@ export async function runSiteChecks(configFile: string, options: { now?: Date; a
   if (key) checks.push(key);
 
   // per node: known host key, agent and targets, restricted, last verified
-  if (registry) checks.push(...(await checkNodes(config, registry, { agentScript: options.agentScript, now: options.now ?? new Date(), keyUsable: key?.ok ?? true })));
+  if (registry) {
+    const signature = await readAgentSignature(config.agent.signature ?? signaturePathFor(packagePath('node-agent', 'courier-agent'))).catch(() => undefined);
+    checks.push(...(await checkNodes(config, registry, { agentScript: options.agentScript, signed: (signature?.length ?? 0) > 0, now: options.now ?? new Date(), keyUsable: key?.ok ?? true })));
+  }
 
   // the daemon and the state directory
   checks.push(await checkDaemon(config));

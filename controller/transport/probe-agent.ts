@@ -2,7 +2,7 @@
  * Ask a node's agent what `courier check` needs to know, writing nothing: `courier-agent probe`
  * over the node's transport (one connection, one exec, the agent sent inline as for a sync)
  * answers with its version, its hasher, whether its tools are there, and per target path whether
- * a sync could replace that file.
+ * a sync could replace that file; a restricted node's agent also says whether it takes upgrades.
  */
 import type { Readable } from 'node:stream';
 import { CourierError } from '../errors.js';
@@ -20,6 +20,8 @@ export interface AgentProbe {
   /** Commands the agent needs but did not find. */
   missingTools: string[];
   targets: ProbedTarget[];
+  /** A restricted node's agent: whether the key may upgrade it (`signed`: joined with --agent-signer); undefined elsewhere, and from agents before 1.1.1. */
+  upgrades?: 'signed' | 'off';
 }
 
 /** Largest answer read (a few lines per target). */
@@ -51,6 +53,7 @@ function parseProbe(stdout: string, stderr: string, code: number | null, node: s
     else if (word === 'tools' && rest[0] === 'missing') probe.missingTools = rest.slice(1);
     else if (word === 'target' && rest[1] === 'ok') probe.targets.push({ path: rest[0]!, ok: true, exists: rest[2] === 'exists' });
     else if (word === 'target' && rest[1] === 'fail') probe.targets.push({ path: rest[0]!, ok: false, reason: rest.slice(2).join(' ') });
+    else if (word === 'upgrades' && (rest[0] === 'signed' || rest[0] === 'off')) probe.upgrades = rest[0];
   }
   return probe;
 }

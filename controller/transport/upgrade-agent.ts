@@ -18,6 +18,17 @@ export function agentVersionOf(script: string): string {
   return /^AGENT_VERSION=([^\s]+)$/m.exec(script)?.[1] ?? '';
 }
 
+/** Order two dotted agent versions (`1.10.0` > `1.9.2`) numerically: negative when a is older; a part that is no number counts as 0. */
+export function compareAgentVersions(a: string, b: string): number {
+  const pa = a.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split('.').map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
 /** Git blob id of the script, as the agent computes it. */
 export function scriptOid(script: string): string {
   const bytes = Buffer.from(script, 'utf8');

@@ -107,6 +107,18 @@ describe.each(SHELLS)('courier-agent restricted mode under $name', (shell) => {
     expect(refused.stdout).toBe('');
   });
 
+  it('probe judges the targets under the root fixed at join and says whether the key may upgrade the agent', async () => {
+    const version = /^AGENT_VERSION=(\S+)$/m.exec(AGENT_SCRIPT)![1]!;
+    const off = await run('courier-agent probe /etc/hosts /etc/passwd');
+    expect(off.lines[0]).toBe(`courier-agent ${version}`);
+    expect(off.lines).toContain('target /etc/hosts ok absent');
+    expect(off.lines.find((l) => l.startsWith('target /etc/passwd '))).toMatch(/^target \/etc\/passwd fail PATH_NOT_ALLOWED /);
+    expect(off.lines.at(-1)).toBe('upgrades off');
+    writeFileSync(join(home, '.courier', 'targets'), `root ${root}\nallow /etc/hosts\nupgrade signed\n`);
+    expect((await run('courier-agent probe /etc/hosts')).lines.at(-1)).toBe('upgrades signed');
+    expect(listTree(root)).toEqual([]);
+  });
+
   it('verify reads only the targets; without a targets file nothing runs', async () => {
     const verify = await run('courier-agent verify', frames([['/etc/hosts', 'block', blobOid(hosts)]]));
     expect(haves(verify)).toEqual([['/etc/hosts', 'block', '-']]);

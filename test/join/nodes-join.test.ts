@@ -138,6 +138,15 @@ function craftedUpgrade(i: number, script: string, sig: string) {
   return sshWithKey(fleet, site, i, user(i).name, ['courier-agent', 'upgrade', blobOid(script), String(Buffer.byteLength(script)), String(Buffer.byteLength(sig))], script + sig);
 }
 
+/** `courier check`'s verdict on node `name`'s installed agent release. */
+async function releaseCheck(name: string, configFile = site.configFile) {
+  const result = await runCourier(configFile, ['check', '--json']);
+  const report = result.json as { checks?: { check: string; node?: string; ok: boolean; detail: string; fix?: string }[] } | undefined;
+  const found = report?.checks?.find((c) => c.check === 'agent release' && c.node === name);
+  if (!found) throw new Error(`no agent release check for ${name}: ${result.stdout} ${result.stderr}`);
+  return found;
+}
+
 async function push(name: string) {
   const result = await runCourier(site.configFile, ['push', '--node', name, '--json']);
   const [report] = result.json as { status: string; error: unknown }[];
@@ -272,6 +281,10 @@ describe('courier nodes join', () => {
     await writeFile(installed, old);
     const unsigned = path.join(site.dir, 'courier-unsigned.yaml');
     await writeFile(unsigned, (await readFile(site.configFile, 'utf8')).replace('agent:\n  signature: courier-agent.sig\n', ''));
+    // courier check says so before any push: unsigned, the node stays behind; signed, the next sync upgrades it
+    const version = /^AGENT_VERSION=(\S+)$/m.exec(AGENT_SCRIPT)![1]!;
+    expect(await releaseCheck('pw-node', unsigned)).toMatchObject({ ok: false, detail: `the installed agent is 0.9.0, this controller's is ${version}; this controller's agent has no release signature, so it does not offer the upgrade`, fix: expect.stringContaining('courier agent sign --key') });
+    expect(await releaseCheck('pw-node')).toMatchObject({ ok: true, detail: `the installed agent is 0.9.0, this controller's is ${version}; the next sync upgrades it (signed release)` });
     const result = await runCourier(unsigned, ['--log-level', 'warn', 'push', '--node', 'pw-node', '--json']);
     const [report] = result.json as { status: string }[];
     expect(report).toMatchObject({ status: 'converged' });
@@ -279,6 +292,7 @@ describe('courier nodes join', () => {
     expect(result.stderr).toContain('courier agent sign');
     expect(readFileSync(installed, 'utf8')).toBe(old);
     await writeFile(installed, AGENT_SCRIPT);
+    expect(await releaseCheck('pw-node')).toMatchObject({ ok: true, detail: `the installed agent is this controller's release (${version}); takes signed upgrades` });
   }, CLI_TEST_TIMEOUT);
 
   it('an installed agent too old for the protocol is upgraded after the failed exchange; the next push converges', async () => {
@@ -462,6 +476,9 @@ describe('courier nodes restrict and remove --revoke', () => {
     await writeFile(installed, old);
     const refused = await craftedUpgrade(RS, AGENT_SCRIPT, await signWith(releaseKey, AGENT_SCRIPT));
     expect(refused.stdout).toMatch(/^error UPGRADE_OFF .*--agent-signer/m);
+    const behind = await releaseCheck('rs-node');
+    expect(behind).toMatchObject({ ok: false, fix: expect.stringContaining('--agent-signer FILE') });
+    expect(behind.detail).toMatch(/^the installed agent is 0\.9\.0, this controller's is .*; the node takes no agent upgrades over the key \(joined without --agent-signer\)/);
     expect((await push('rs-node')).report).toMatchObject({ status: 'converged' });
     expect(readFileSync(installed, 'utf8')).toBe(old);
     await writeFile(installed, AGENT_SCRIPT);
