@@ -11,8 +11,6 @@ import type { Artifact } from '../render/model.js';
 import { renderRevision } from '../pipeline/render-revision.js';
 import { readNodeState, reportToOutcome, syncNode, type NodeSyncReport } from '../pipeline/sync-node.js';
 import type { Site } from '../pipeline/open-site.js';
-import type { TransportOptions } from '../transport/open-agent-channel.js';
-import { coldExchange, warmExchange, type NodeExchange } from '../transport/node-exchange.js';
 import { SessionPool } from '../transport/session-pool.js';
 import { openWarmSession } from '../transport/warm-session.js';
 import { createSourceWatcher } from '../sources/create-source-watcher.js';
@@ -37,10 +35,9 @@ import type { WaitingChanges } from '../registry/find-waiting-changes.js';
 import { showRevision } from '../store/show-revision.js';
 import { loadPinnedState } from './load-pinned-state.js';
 import { createSuspensionApi } from './suspension-api.js';
-import { buildNodeView } from '../status/build-node-view.js';
-import { readManifest } from '../store/read-revision.js';
-import { nodeRefName, readNodeRef } from '../store/node-refs.js';
 import { writeDaemonEndpoint } from './daemon-endpoint.js';
+import { logSyncReport, readNodePage } from './daemon-views.js';
+import { daemonExchange, daemonTransport } from './daemon-transport.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -93,26 +90,11 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   let endpoint: { remove(): Promise<void> } | undefined;
   let sessions = 0;
 
-  const transport: TransportOptions = {
-    identity: config.ssh.identity,
-    agentSocket: process.env.SSH_AUTH_SOCK,
-    knownHostsFile: config.ssh.knownHosts,
-    connectTimeout: config.ssh.connectTimeout,
-    sessionTimeout: config.ssh.sessionTimeout,
-    keepAliveInterval: config.ssh.keepAlive,
-    agentSignature: site.agentSignature,
-    warn: (data, message) => site.logger.warn(data, message),
-  };
+  const transport = daemonTransport(site);
   // warm: one open agent session per node (the pool exists while this process leads); cold: an exec per sync
   const warm = config.ssh.sessions === 'warm';
   let pool: SessionPool | undefined;
-  const cold = coldExchange(site.agentScript, transport, { removeLegacy: config.hosts.removeLegacy });
-  const exchange: NodeExchange = warm
-    ? (node, mode, wants, decide) => {
-        if (!pool) throw new CourierError('CONNECTION_LOST', `${node.name}: not leading, no sessions`, { node: node.name }, { retryable: true });
-        return warmExchange(pool)(node, mode, wants, decide);
-      }
-    : cold;
+  const exchange = daemonExchange(site, transport, () => pool);
 
   const scheduler = new NodeScheduler(
     {
@@ -172,13 +154,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     notify();
   }
 
-  function logReport(report: NodeSyncReport, reason: string): void {
-    const l = log.child({ node: report.node, revision: report.revision.slice(0, 12), stage: 'sync' });
-    const fields = { reason, status: report.status, changed: report.changed, bytesSent: report.bytesSent, durationMs: report.durationMs };
-    if (report.handEdits?.length) l.warn({ ...fields, artifacts: report.handEdits.map((d) => d.name), policy: config.reconcile.drift }, config.reconcile.drift === 'heal' ? 'drift healed' : 'drift found, left in place');
-    if (report.error) l.warn({ ...fields, code: report.error.code, error: report.error.message }, 'node not converged');
-    else l.info(fields, 'node converged');
-  }
+  const logReport = (report: NodeSyncReport, reason: string) => logSyncReport(log, report, reason, config.reconcile.drift);
 
   // Renders run one at a time; changes that arrive while one runs share the next one.
   const { refresh, exclusive } = createRenderQueue((trigger) => renderOnce(trigger));
@@ -333,17 +309,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
         getRevision: (spec) => showRevision(site.store, spec),
         getNode: async (name) => {
           const node = desired?.nodes.get(name);
-          if (!node || !desired) return undefined;
-          const verified = await readNodeRef(site.store, name);
-          const history = verified ? await listRevisions(site.store, { ref: nodeRefName(name), node: name, limit: 10 }) : [];
-          return buildNodeView({
-            node,
-            revision: desired.revision,
-            manifest: (await readManifest(site.store, desired.revision, name))?.artifacts ?? [],
-            status: status.doc.nodes[name],
-            verifiedRevision: verified,
-            verifiedAt: history.map((r) => ({ revision: r.revision, time: r.time, trigger: r.trigger })),
-          });
+          return node && desired ? readNodePage(site.store, node, desired.revision, status.doc.nodes[name]) : undefined;
         },
         onSuspension: createSuspensionApi({
           site,

@@ -6,12 +6,14 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CourierError, isCourierError } from '../errors.js';
+import { CourierError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { CourierMetrics } from './create-metrics.js';
 import { createStatusStream } from './create-status-stream.js';
 import { createRequestGuard, type Denial } from './guard-request.js';
 import { DASHBOARD_CONTENT_SECURITY_POLICY, DASHBOARD_HTML } from './dashboard-page.js';
+import { createHistoryRoutes } from './history-routes.js';
+import { describeError, isLoopback, isSameOrigin, readBody, sendJson, sendText, type Route } from './http-io.js';
 import type { StatusView } from '../status/build-status-view.js';
 
 /** One commit of the store as `/api/revisions` serves it. */
@@ -96,9 +98,6 @@ export interface HttpServer {
 
 /** The suspension actions the API offers. */
 export type SuspensionAction = 'suspend' | 'resume' | 'rollback';
-
-/** One route's handlers by method. */
-type Route = Partial<Record<'GET' | 'POST', (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void>>;
 
 /** Largest `limit` `/api/revisions` accepts; the default when none is given. */
 const MAX_REVISIONS = 200;
@@ -291,107 +290,12 @@ async function handleRequest(routes: Map<string, Route>, guard: (req: IncomingMe
   await handler(req, res, url);
 }
 
-/** Routes of history and suspension: revision and node pages, suspend / resume / rollback. */
-function createHistoryRoutes(options: HttpServerOptions): [string, Route][] {
-  const routes: [string, Route][] = [];
-  const lastSegment = (url: URL) => decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
-  if (options.getRevision) {
-    const getRevision = options.getRevision;
-    routes.push([
-      '/api/revisions/',
-      {
-        GET: async (_req, res, url) => {
-          try {
-            sendJson(res, 200, await getRevision(lastSegment(url)));
-          } catch (err) {
-            if (!isCourierError(err, 'REVISION_NOT_FOUND')) throw err;
-            sendJson(res, 404, { error: describeError(err) });
-          }
-        },
-      },
-    ]);
-  }
-  if (options.getNode) {
-    const getNode = options.getNode;
-    routes.push([
-      '/api/nodes/',
-      {
-        GET: async (_req, res, url) => {
-          const name = lastSegment(url);
-          const view = await getNode(name);
-          if (view === undefined) sendJson(res, 404, { error: { code: 'NODE_NOT_FOUND', message: `no node ${name} in the desired revision` } });
-          else sendJson(res, 200, view);
-        },
-      },
-    ]);
-  }
-  if (options.onSuspension) {
-    const act = options.onSuspension;
-    for (const action of ['suspend', 'resume', 'rollback'] as const) {
-      routes.push([
-        `/api/${action}`,
-        {
-          POST: async (req, res) => {
-            // as for reconcile: a page on another origin may POST to loopback without a preflight
-            if (!isSameOrigin(req)) {
-              sendJson(res, 403, { error: { code: 'FORBIDDEN', message: `cross-origin requests cannot ${action}` } });
-              return;
-            }
-            const body = await readJsonBody(req);
-            if (body === undefined) {
-              sendJson(res, 400, { error: { code: 'USAGE', message: 'the request body must be a JSON object (at most 64 KiB)' } });
-              return;
-            }
-            try {
-              const outcome = await act(action, body, req.socket.remoteAddress ?? 'unknown');
-              sendJson(res, outcome.status, outcome.body);
-            } catch (err) {
-              if (!isCourierError(err)) throw err;
-              sendJson(res, err.exitCode === 2 ? (err.code === 'REVISION_NOT_FOUND' || err.code === 'NODE_NOT_FOUND' ? 404 : 400) : 409, { error: describeError(err) });
-            }
-          },
-        },
-      ]);
-    }
-  }
-  return routes;
-}
-
-/** A request body parsed as a JSON object (empty → {}); undefined when it is not one or too large. */
-async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 65_536) return undefined;
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text === '') return {};
-  try {
-    const value = JSON.parse(text) as unknown;
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** `limit` from the query: default when absent, undefined when not an integer in range. */
 function parseLimit(value: string | null): number | undefined {
   if (value === null || value === '') return DEFAULT_REVISIONS;
   if (!/^\d+$/.test(value)) return undefined;
   const limit = Number(value);
   return limit >= 1 && limit <= MAX_REVISIONS ? limit : undefined;
-}
-
-/** The request body as text, at most `max` bytes (more is a 400 via an empty parse). */
-async function readBody(req: IncomingMessage, max: number): Promise<string> {
-  let body = '';
-  for await (const chunk of req) {
-    body += (chunk as Buffer).toString('utf8');
-    if (body.length > max) return '';
-  }
-  return body;
 }
 
 /** A valid SyncRequest from JSON text, or undefined. */
@@ -408,38 +312,4 @@ function parseSyncRequest(text: string): SyncRequest | undefined {
   if (nodes !== undefined && !(Array.isArray(nodes) && nodes.every((n) => typeof n === 'string'))) return undefined;
   if (role !== undefined && typeof role !== 'string') return undefined;
   return { mode, ...(nodes ? { nodes: nodes as string[] } : {}), ...(role ? { role } : {}) };
-}
-
-/** 127.0.0.0/8, ::1 or their IPv4-mapped forms. */
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
-}
-
-/** True when the request has no Origin header or one whose host is the request's Host. */
-function isSameOrigin(req: IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
-/** The error body of a 500: a CourierError's code and message; anything else stays internal (it is in the log). */
-function describeError(err: unknown): { code: string; message: string } {
-  if (isCourierError(err)) return { code: err.code, message: err.message };
-  return { code: 'INTERNAL', message: 'internal error; see the daemon log' };
-}
-
-/** Send a plain-text response. */
-function sendText(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(body);
-}
-
-/** Send a JSON response. */
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' }).end(JSON.stringify(body) + '\n');
 }
