@@ -83,7 +83,9 @@ async function checkAgent(config: Config, node: Node, agentScript: string): Prom
 
 /**
  * A restricted node runs its installed agent, not the controller's: it is this controller's
- * release, or the next sync upgrades it (a signed release and a node that takes signed upgrades).
+ * release, or the next sync offers it the signed release (a node that takes signed upgrades checks
+ * it against the signer pinned at join; a refusal is warned, AGENT_UNSIGNED, and the node keeps
+ * its old agent).
  * Anything else is a node that stays on its old agent, and says what would move it.
  */
 export function checkRelease(node: Node, probe: AgentProbe, ours: string, signed: boolean): CheckResult {
@@ -99,7 +101,7 @@ export function checkRelease(node: Node, probe: AgentProbe, ours: string, signed
   if (!signed) {
     return { ...base, ok: false, detail: `${installed}; this controller's agent has no release signature, so it does not offer the upgrade`, fix: 'Sign the release: `courier agent sign --key RELEASE_KEY` on the release machine, then ship node-agent/courier-agent.sig or set agent.signature.' };
   }
-  return { ...base, ok: true, detail: `${installed}; the next sync upgrades it (signed release)` };
+  return { ...base, ok: true, detail: `${installed}; the next sync sends the signed release, which the node installs if its pinned signer made it` };
 }
 
 /** Restricted (forced-command key) or not, from the node entry's `restricted` field. */

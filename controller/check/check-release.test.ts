@@ -24,7 +24,7 @@ describe('the agent release check of a restricted node', () => {
   });
 
   it('passes for an older agent the next sync upgrades: a signed release and a node that takes it', () => {
-    expect(checkRelease(node, probe('1.0.0', 'signed'), '1.1.1', true)).toMatchObject({ ok: true, detail: "the installed agent is 1.0.0, this controller's is 1.1.1; the next sync upgrades it (signed release)" });
+    expect(checkRelease(node, probe('1.0.0', 'signed'), '1.1.1', true)).toMatchObject({ ok: true, detail: "the installed agent is 1.0.0, this controller's is 1.1.1; the next sync sends the signed release, which the node installs if its pinned signer made it" });
   });
 
   it('fails, with the fix, for an agent that stays behind: no signature, a node without a signer, or a newer agent', () => {

@@ -5,11 +5,11 @@
  * against the release signer pinned at join (ssh-keygen -Y verify) and that sh parses it before
  * renaming it over the old one, so a node never runs half a script, nor one the release signer did
  * not sign; it answers `upgraded <oid>`. Without a signature the controller does not try: it warns
- * once per node and keeps working with the old agent.
+ * once per node and keeps working with the old agent, as it does when the node refuses the release.
  */
 import { createHash } from 'node:crypto';
 import type { Node } from '../registry/model.js';
-import { CourierError, isCourierError } from '../errors.js';
+import { CourierError, ERROR_CODES, isCourierError } from '../errors.js';
 import type { AgentChannel } from './agent-channel.js';
 import { openSshChannel, type SshChannelOptions } from './ssh-transport.js';
 
@@ -123,7 +123,27 @@ export async function sendUpgrade(channel: AgentChannel, bytes: Buffer, oid: str
 
 /** After an exchange: upgrade a restricted node's installed agent when it reported another version than `script`'s. */
 export async function upgradeIfBehind(node: Node, reportedVersion: string, script: string, options: SshChannelOptions): Promise<void> {
-  if (needsUpgrade(node, reportedVersion, script)) await upgradeAgent(node, script, options);
+  if (needsUpgrade(node, reportedVersion, script)) await upgradeOrKeep(node, script, options);
+}
+
+/**
+ * Upgrade, and when that does not happen keep the node on its old agent, which just served an
+ * exchange: the sync stands. A refusal by the node (AGENT_UNSIGNED: a signer it does not trust, as
+ * while a new release signer is rolled out before the re-joins; AGENT_UPGRADE_FAILED) is warned once
+ * per node, release and code; any other failure (the connection) on every attempt. The next sync
+ * tries again while the versions differ.
+ */
+export async function upgradeOrKeep(node: Node, script: string, options: SshChannelOptions): Promise<boolean> {
+  try {
+    return await upgradeAgent(node, script, options);
+  } catch (err) {
+    if (!isCourierError(err)) throw err;
+    const data = { code: err.code, agentVersion: agentVersionOf(script), fix: ERROR_CODES[err.code].fix };
+    const message = `the agent upgrade did not happen (${err.message}); syncing with the node's old agent`;
+    if (err.code === 'AGENT_UNSIGNED' || err.code === 'AGENT_UPGRADE_FAILED') warnOnce(node, `${scriptOid(script)}\0${err.code}`, options, data, message);
+    else options.warn?.({ node: node.name, ...data }, message);
+    return false;
+  }
 }
 
 /**

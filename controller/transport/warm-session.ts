@@ -13,7 +13,7 @@ import type { AgentChannel } from './agent-channel.js';
 import { collectTail, createNonce, LineReader, runRound, type DecideOps, type RoundIo } from './agent-round.js';
 import { explainEnd, type ExchangeResult } from './agent-session.js';
 import { openAgentChannel, type TransportOptions } from './open-agent-channel.js';
-import { needsUpgrade, upgradeAfterProtocolError, upgradeAgent } from './upgrade-agent.js';
+import { needsUpgrade, upgradeAfterProtocolError, upgradeAgent, upgradeOrKeep } from './upgrade-agent.js';
 
 /** One open agent session on a node. */
 export interface WarmSession {
@@ -67,8 +67,9 @@ export async function openWarmSession(node: Node, agentScript: string, options: 
   // an unsigned release is not offered (upgradeAgent warns once): serve with the old agent
   if (!options.transport.agentSignature) return (await upgradeAgent(node, agentScript, options.transport), first.session);
   await first.session.close();
-  // (a node joined without --agent-signer refuses: its agent still speaks the protocol, so serve with it)
-  await upgradeAgent(node, agentScript, options.transport);
+  // a node that refuses the release (joined without --agent-signer, another signer pinned) still
+  // speaks the protocol with its old agent: serve with that one
+  await upgradeOrKeep(node, agentScript, options.transport);
   return (await open()).session;
 }
 

@@ -284,7 +284,7 @@ describe('courier nodes join', () => {
     // courier check says so before any push: unsigned, the node stays behind; signed, the next sync upgrades it
     const version = /^AGENT_VERSION=(\S+)$/m.exec(AGENT_SCRIPT)![1]!;
     expect(await releaseCheck('pw-node', unsigned)).toMatchObject({ ok: false, detail: `the installed agent is 0.9.0, this controller's is ${version}; this controller's agent has no release signature, so it does not offer the upgrade`, fix: expect.stringContaining('courier agent sign --key') });
-    expect(await releaseCheck('pw-node')).toMatchObject({ ok: true, detail: `the installed agent is 0.9.0, this controller's is ${version}; the next sync upgrades it (signed release)` });
+    expect(await releaseCheck('pw-node')).toMatchObject({ ok: true, detail: `the installed agent is 0.9.0, this controller's is ${version}; the next sync sends the signed release, which the node installs if its pinned signer made it` });
     const result = await runCourier(unsigned, ['--log-level', 'warn', 'push', '--node', 'pw-node', '--json']);
     const [report] = result.json as { status: string }[];
     expect(report).toMatchObject({ status: 'converged' });
@@ -510,7 +510,7 @@ describe('courier nodes restrict and remove --revoke', () => {
     expect(readFileSync(path.join(node(SU).root, HOSTS_PATH), 'utf8')).toContain('notes.mycloud.local');
   }, CLI_TEST_TIMEOUT);
 
-  it('the daemon converges the restricted nodes and pushes an edit to them (cold sessions)', async () => {
+  it('the daemon converges the restricted nodes and pushes an edit to them (warm sessions)', async () => {
     // warm sessions meet older agents: pr-node (signer pinned) takes the signed release, rs-node (none) keeps its own
     const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
     const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
@@ -558,6 +558,50 @@ describe('courier nodes restrict and remove --revoke', () => {
       expect((await daemon.stop()).code).toBe(0);
     }
     await writeFile(prAgent, AGENT_SCRIPT);
+  }, CLI_TEST_TIMEOUT);
+
+  it('a release signed by a key the nodes do not trust (a new signer before the re-joins) is refused by them; push and daemon keep syncing on the old agent and warn once per node', async () => {
+    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
+    const pwAgent = path.join(user(PW).home, '.courier', 'courier-agent');
+    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
+    await writeFile(pwAgent, old);
+    await writeFile(prAgent, old);
+    await writeFile(path.join(site.dir, 'other-agent.sig'), await signWith(otherKey, AGENT_SCRIPT));
+    const rotated = path.join(site.dir, 'courier-rotated.yaml');
+    await writeFile(rotated, (await readFile(site.configFile, 'utf8')).replace('signature: courier-agent.sig', 'signature: other-agent.sig'));
+    try {
+      // cold: the exchange converged the node; the refused upgrade after it does not undo that
+      const result = await runCourier(rotated, ['--log-level', 'warn', 'push', '--node', 'pw-node', '--json']);
+      expect((result.json as { status: string }[])[0], result.stderr).toMatchObject({ status: 'converged' });
+      const refusal = result.stderr.split('\n').filter((l) => l.includes('AGENT_UNSIGNED'));
+      expect(refusal).toHaveLength(1);
+      expect(refusal[0]).toContain('not signed by the release signer pinned');
+      expect(refusal[0]).toContain("syncing with the node's old agent");
+      expect(readFileSync(pwAgent, 'utf8')).toBe(old);
+
+      // warm: the session is opened again on the old agent and serves it
+      const daemon = await startDaemonProcess(rotated);
+      try {
+        await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
+        await expect.poll(async () => (await daemon.status()).nodes.filter((n) => n.node === 'pr-node' || n.node === 'pw-node').map((n) => n.status), { timeout: 60_000, interval: 200 }).toEqual(['active', 'active']);
+        const services = JSON.parse(await readFile(path.join(site.registryDir, 'services.json'), 'utf8')) as Record<string, unknown>;
+        const tmp = path.join(site.registryDir, '.services.json.tmp');
+        await writeFile(tmp, JSON.stringify({ ...services, forum: { subdomain: 'forum', ip: '100.64.0.14', port: 80, public: true } }, null, 2));
+        await rename(tmp, path.join(site.registryDir, 'services.json'));
+        await expect.poll(() => readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('forum.example.com');
+        await expect.poll(() => readFileSync(path.join(node(PW).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('forum.mycloud.local');
+        for (const name of ['pr-node', 'pw-node']) {
+          expect(daemon.stderr().split('\n').filter((l) => l.includes('AGENT_UNSIGNED') && l.includes(name)), name).toHaveLength(1);
+        }
+        expect(readFileSync(prAgent, 'utf8')).toBe(old);
+        expect(readFileSync(pwAgent, 'utf8')).toBe(old);
+      } finally {
+        expect((await daemon.stop()).code).toBe(0);
+      }
+    } finally {
+      await writeFile(pwAgent, AGENT_SCRIPT);
+      await writeFile(prAgent, AGENT_SCRIPT);
+    }
   }, CLI_TEST_TIMEOUT);
 
   it('remove --revoke takes the entry off the node, the known_hosts line and the registry entry', async () => {
