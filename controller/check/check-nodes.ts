@@ -5,8 +5,10 @@
  * this controller's release or will be upgraded to it, and how long ago it was last verified.
  * Nodes are probed in parallel, at most ssh.concurrency at once.
  */
+import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
-import { ERROR_CODES, type ErrorCode } from '../errors.js';
+import { ERROR_CODES, isCourierError, type ErrorCode } from '../errors.js';
+import { verifyAgent } from '../join/agent-release.js';
 import type { Config } from '../config/load-config.js';
 import { ROLE_ARRAYS, type Node, type Registry } from '../registry/model.js';
 import { readKnownHosts, knownKeyTypes, type KnownHost } from '../transport/known-hosts.js';
@@ -16,7 +18,7 @@ import { readStatusFile, type StatusDocument } from '../status/status-file.js';
 import { failure, type CheckResult } from './run-site-checks.js';
 
 /** Every per-node check, node by node in registry order. */
-export async function checkNodes(config: Config, registry: Registry, options: { agentScript: string; signed: boolean; now: Date; keyUsable: boolean }): Promise<CheckResult[]> {
+export async function checkNodes(config: Config, registry: Registry, options: { agentScript: string; release: AgentRelease; now: Date; keyUsable: boolean }): Promise<CheckResult[]> {
   const knownHosts = await readKnownHosts(config.ssh.knownHosts).catch(() => [] as KnownHost[]);
   const status: StatusDocument = await readStatusFile(config.state.statusFile).catch(() => ({ version: 1 as const, nodes: {} }));
   const limit = pLimit(config.ssh.concurrency);
@@ -35,7 +37,12 @@ export async function checkNodes(config: Config, registry: Registry, options: { 
         const agent = known && options.keyUsable ? await checkAgent(config, node, options.agentScript) : { result: { check: 'agent', node: node.name, ok: false, detail: 'not tried: fix the SSH key and host key first' } };
         results.push(agent.result);
         results.push(checkRestricted(registry, node));
-        if (agent.probe && node.restricted === true && node.transport === 'ssh') results.push(checkRelease(node, agent.probe, agentVersionOf(options.agentScript), options.signed));
+        if (agent.probe && node.restricted === true && node.transport === 'ssh') {
+          const ours = agentVersionOf(options.agentScript);
+          const behind = agent.probe.version !== ours && agent.probe.upgrades === 'signed';
+          const trusted = behind ? await signedByPinned(agent.probe.signers, options.release) : undefined;
+          results.push(checkRelease(node, agent.probe, ours, { signed: options.release.signaturePath !== undefined, trusted }));
+        }
         results.push(checkVerified(config, node, status, options.now));
         return results;
       }),
@@ -88,7 +95,7 @@ async function checkAgent(config: Config, node: Node, agentScript: string): Prom
  * its old agent).
  * Anything else is a node that stays on its old agent, and says what would move it.
  */
-export function checkRelease(node: Node, probe: AgentProbe, ours: string, signed: boolean): CheckResult {
+export function checkRelease(node: Node, probe: AgentProbe, ours: string, release: { signed: boolean; trusted?: boolean }): CheckResult {
   const base = { check: 'agent release', node: node.name };
   const installed = `the installed agent is ${probe.version}, this controller's is ${ours}`;
   if (probe.version === ours) return { ...base, ok: true, detail: `the installed agent is this controller's release (${ours})${probe.upgrades === 'signed' ? '; takes signed upgrades' : probe.upgrades === 'off' ? '; takes no upgrades (joined without --agent-signer)' : ''}` };
@@ -98,10 +105,46 @@ export function checkRelease(node: Node, probe: AgentProbe, ours: string, signed
   if (probe.upgrades === 'off') {
     return { ...base, ok: false, detail: `${installed}; the node takes no agent upgrades over the key (joined without --agent-signer), so it keeps the old one`, fix: `Re-join the node with --agent-signer FILE (\`courier nodes remove ${node.name} --revoke\`, then \`courier nodes join ... --agent-signer FILE\`).` };
   }
-  if (!signed) {
+  if (!release.signed) {
     return { ...base, ok: false, detail: `${installed}; this controller's agent has no release signature, so it does not offer the upgrade`, fix: 'Sign the release: `courier agent sign --key RELEASE_KEY` on the release machine, then ship node-agent/courier-agent.sig or set agent.signature.' };
   }
+  if (release.trusted === false) {
+    const pinned = probe.signers.map(fingerprintOfKey).join(', ');
+    return {
+      ...base,
+      ok: false,
+      detail: `${installed}; the release is not signed by the signer pinned on the node (${pinned}): the node refuses it and keeps its old agent`,
+      fix: 'A new release signer: re-join the node with --agent-signer NEW_SIGNER.pub. Otherwise sign the release with the key the node pins (`courier agent sign --key RELEASE_KEY`).',
+    };
+  }
+  if (release.trusted === true) return { ...base, ok: true, detail: `${installed}; the next sync upgrades it (signed by the signer pinned on the node)` };
   return { ...base, ok: true, detail: `${installed}; the next sync sends the signed release, which the node installs if its pinned signer made it` };
+}
+
+/** Where this controller's agent release is: the script, and its signature when there is one. */
+export interface AgentRelease {
+  agentPath: string;
+  signaturePath?: string;
+}
+
+/** Whether the release signature verifies against one of the node's pinned signers; undefined when that cannot be told (no signature, no signers reported, no ssh-keygen here). */
+async function signedByPinned(signers: readonly string[], release: AgentRelease): Promise<boolean | undefined> {
+  if (!release.signaturePath || signers.length === 0) return undefined;
+  for (const signer of signers) {
+    try {
+      await verifyAgent(signer, release.agentPath, release.signaturePath);
+      return true;
+    } catch (err) {
+      if (!isCourierError(err, 'AGENT_UNSIGNED')) return undefined;
+    }
+  }
+  return false;
+}
+
+/** `SHA256:…` of a public key given as `<type> <base64>`, as ssh-keygen -l prints it. */
+function fingerprintOfKey(key: string): string {
+  const blob = Buffer.from(key.split(' ')[1] ?? '', 'base64');
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 /** Restricted (forced-command key) or not, from the node entry's `restricted` field. */

@@ -72,8 +72,11 @@ export async function runSiteChecks(configFile: string, options: { now?: Date; a
 
   // per node: known host key, agent and targets, restricted, last verified
   if (registry) {
-    const signature = await readAgentSignature(config.agent.signature ?? signaturePathFor(packagePath('node-agent', 'courier-agent'))).catch(() => undefined);
-    checks.push(...(await checkNodes(config, registry, { agentScript: options.agentScript, signed: (signature?.length ?? 0) > 0, now: options.now ?? new Date(), keyUsable: key?.ok ?? true })));
+    const agentPath = packagePath('node-agent', 'courier-agent');
+    const signaturePath = config.agent.signature ?? signaturePathFor(agentPath);
+    const signature = await readAgentSignature(signaturePath).catch(() => undefined);
+    const release = { agentPath, signaturePath: (signature?.length ?? 0) > 0 ? signaturePath : undefined };
+    checks.push(...(await checkNodes(config, registry, { agentScript: options.agentScript, release, now: options.now ?? new Date(), keyUsable: key?.ok ?? true })));
   }
 
   // the daemon and the state directory

@@ -22,6 +22,8 @@ export interface AgentProbe {
   targets: ProbedTarget[];
   /** A restricted node's agent: whether the key may upgrade it (`signed`: joined with --agent-signer); undefined elsewhere, and from agents before 1.1.1. */
   upgrades?: 'signed' | 'off';
+  /** With `upgrades: signed`: the release signers pinned on the node (public keys, `<type> <base64>`). */
+  signers: string[];
 }
 
 /** Largest answer read (a few lines per target). */
@@ -46,7 +48,7 @@ function parseProbe(stdout: string, stderr: string, code: number | null, node: s
     const why = version === undefined && /usage:/.test(stderr) ? 'the agent does not know `probe` (an older courier-agent is installed on the node?)' : `the agent answered: ${said || `exit ${String(code)}`}`;
     throw new CourierError('AGENT_PROTOCOL', `${node}: cannot probe the agent: ${why}`, { node, exitCode: code });
   }
-  const probe: AgentProbe = { version, missingTools: [], targets: [] };
+  const probe: AgentProbe = { version, missingTools: [], targets: [], signers: [] };
   for (const line of lines.slice(1)) {
     const [word, ...rest] = line.split(' ');
     if (word === 'hasher') probe.hasher = rest[0] === '-' ? undefined : rest[0];
@@ -54,6 +56,7 @@ function parseProbe(stdout: string, stderr: string, code: number | null, node: s
     else if (word === 'target' && rest[1] === 'ok') probe.targets.push({ path: rest[0]!, ok: true, exists: rest[2] === 'exists' });
     else if (word === 'target' && rest[1] === 'fail') probe.targets.push({ path: rest[0]!, ok: false, reason: rest.slice(2).join(' ') });
     else if (word === 'upgrades' && (rest[0] === 'signed' || rest[0] === 'off')) probe.upgrades = rest[0];
+    else if (word === 'signer' && rest.length === 2 && /^[a-z0-9@.-]+$/.test(rest[0]!) && /^[A-Za-z0-9+/]+={0,2}$/.test(rest[1]!)) probe.signers.push(`${rest[0]} ${rest[1]}`);
   }
   return probe;
 }

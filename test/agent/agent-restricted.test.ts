@@ -116,6 +116,10 @@ describe.each(SHELLS)('courier-agent restricted mode under $name', (shell) => {
     expect(off.lines.at(-1)).toBe('upgrades off');
     writeFileSync(join(home, '.courier', 'targets'), `root ${root}\nallow /etc/hosts\nupgrade signed\n`);
     expect((await run('courier-agent probe /etc/hosts')).lines.at(-1)).toBe('upgrades signed');
+    // with the release signer pinned: its public key, for courier check to verify the release against
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKpXn2QOmJfVIvbrUxh0qBiU9dBpGkP0XcTyl3H8yPjq';
+    writeFileSync(join(home, '.courier', 'allowed_signers'), `courier-release namespaces="courier-agent" ${key}\n# another line\n`);
+    expect((await run('courier-agent probe /etc/hosts')).lines.slice(-2)).toEqual(['upgrades signed', `signer ${key}`]);
     expect(listTree(root)).toEqual([]);
   });
 

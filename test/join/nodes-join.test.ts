@@ -284,7 +284,7 @@ describe('courier nodes join', () => {
     // courier check says so before any push: unsigned, the node stays behind; signed, the next sync upgrades it
     const version = /^AGENT_VERSION=(\S+)$/m.exec(AGENT_SCRIPT)![1]!;
     expect(await releaseCheck('pw-node', unsigned)).toMatchObject({ ok: false, detail: `the installed agent is 0.9.0, this controller's is ${version}; this controller's agent has no release signature, so it does not offer the upgrade`, fix: expect.stringContaining('courier agent sign --key') });
-    expect(await releaseCheck('pw-node')).toMatchObject({ ok: true, detail: `the installed agent is 0.9.0, this controller's is ${version}; the next sync sends the signed release, which the node installs if its pinned signer made it` });
+    expect(await releaseCheck('pw-node')).toMatchObject({ ok: true, detail: `the installed agent is 0.9.0, this controller's is ${version}; the next sync upgrades it (signed by the signer pinned on the node)` });
     const result = await runCourier(unsigned, ['--log-level', 'warn', 'push', '--node', 'pw-node', '--json']);
     const [report] = result.json as { status: string }[];
     expect(report).toMatchObject({ status: 'converged' });
@@ -570,6 +570,10 @@ describe('courier nodes restrict and remove --revoke', () => {
     const rotated = path.join(site.dir, 'courier-rotated.yaml');
     await writeFile(rotated, (await readFile(site.configFile, 'utf8')).replace('signature: courier-agent.sig', 'signature: other-agent.sig'));
     try {
+      // courier check tells before any sync: the release is not by the signer the node pins
+      const before = await releaseCheck('pw-node', rotated);
+      expect(before).toMatchObject({ ok: false, fix: expect.stringContaining('--agent-signer NEW_SIGNER.pub') });
+      expect(before.detail).toContain(`the release is not signed by the signer pinned on the node (${await fingerprintOf(`${releaseKey}.pub`)}): the node refuses it and keeps its old agent`);
       // cold: the exchange converged the node; the refused upgrade after it does not undo that
       const result = await runCourier(rotated, ['--log-level', 'warn', 'push', '--node', 'pw-node', '--json']);
       expect((result.json as { status: string }[])[0], result.stderr).toMatchObject({ status: 'converged' });
