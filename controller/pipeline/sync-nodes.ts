@@ -24,21 +24,21 @@ export async function syncNodes(
   const status = options.status ?? (await StatusRecorder.open(config.state.statusFile, { errorAfter: config.reconcile.errorAfter }));
   const limit = pLimit(config.ssh.concurrency);
   const reports = await Promise.all(
-    nodes.map((node) =>
-      limit(async () => {
+    nodes.map(async (node) => {
+      // the slot covers the session only: the status write below must not hold up the next node
+      const report = await limit(() => {
         const desired = options.desired?.(node) ?? (() => readDesiredState(site, revision, node.name, mode === 'push'));
-        const report = await syncNode(site, node, desired, mode, exchange, {
-          revision, retries: options.retries ?? (mode === 'push' ? config.reconcile.retries : 0), retryDelay: config.reconcile.retryDelay });
-        // dry-run leaves no trace; push and verify record what the node proved
-        if (mode !== 'dry-run') await status.record({ name: node.name, role: node.role }, reportToOutcome(report));
-        const log = logger.child({ node: node.name, revision: revision.slice(0, 12), stage: 'sync' });
-        const fields = { mode, status: report.status, changed: report.changed, bytesSent: report.bytesSent, durationMs: report.durationMs, attempts: report.attempts };
-        if (report.error) log.warn({ ...fields, code: report.error.code, reason: report.error.message }, 'node not converged');
-        else log.info(fields, 'node converged');
-        options.onReport?.(report);
-        return report;
-      }),
-    ),
+        return syncNode(site, node, desired, mode, exchange, { revision, retries: options.retries ?? (mode === 'push' ? config.reconcile.retries : 0), retryDelay: config.reconcile.retryDelay });
+      });
+      // dry-run leaves no trace; push and verify record what the node proved
+      if (mode !== 'dry-run') await status.record({ name: node.name, role: node.role }, reportToOutcome(report));
+      const log = logger.child({ node: node.name, revision: revision.slice(0, 12), stage: 'sync' });
+      const fields = { mode, status: report.status, changed: report.changed, bytesSent: report.bytesSent, durationMs: report.durationMs, attempts: report.attempts };
+      if (report.error) log.warn({ ...fields, code: report.error.code, reason: report.error.message }, 'node not converged');
+      else log.info(fields, 'node converged');
+      options.onReport?.(report);
+      return report;
+    }),
   );
   if (mode !== 'dry-run') await status.flush(revision);
   return reports;
