@@ -4,11 +4,15 @@
  * ends the session; a protocol error ends it with nothing of that round written; an artifact
  * failure only fails its round.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHELLS, blobOid, frames, listTree, makeRoot, put, startAgent, type Shell } from './run-agent.js';
+import { AGENT_SCRIPT, SHELLS, blobOid, frames, listTree, makeRoot, put, shellEnv, startAgent, startAgentLookalikes, type Shell } from './run-agent.js';
+
+const execFileAsync = promisify(execFile);
 
 /** A serve session driven round by round: `round(input)` resolves with that round's lines. */
 function serveSession(shell: Shell, root: string) {
@@ -62,6 +66,33 @@ describe.each(SHELLS)('courier-agent serve under $name', (shell) => {
     session.agent.child.stdin.write('bye\n');
     const run = await session.agent.done;
     expect(run.code).toBe(0);
+  });
+
+  it('at start removes the serve caches of dead agents (gone, a zombie, or its own pid reused), and keeps a running agent\'s', async () => {
+    const tmp = makeRoot();
+    const lookalikes = await startAgentLookalikes();
+    try {
+      const { stdout } = await execFileAsync('sh', ['-c', 'echo $$']);
+      const cache = (pid: number | string) => join(tmp, `.courier-agent-${pid}`);
+      for (const pid of [stdout.trim(), lookalikes.zombie, lookalikes.live, 'x']) {
+        mkdirSync(cache(pid), { mode: 0o700 });
+        writeFileSync(join(cache(pid), '1'), '');
+      }
+      // its own pid: a dir made under the pid the agent then runs as (exec keeps it)
+      const script = `mkdir -m 700 "$TMPDIR/.courier-agent-$$" && : >"$TMPDIR/.courier-agent-$$/stale" && exec ${[shell.command, ...shell.args].join(' ')} -c "$0" courier-agent serve --root "$1"`;
+      const agent = spawn('/bin/sh', ['-c', script, AGENT_SCRIPT, root], { env: shellEnv(shell, { TMPDIR: tmp }), stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      agent.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      agent.stdin.write('courier 1\n?\nend\n');
+      await waitFor(() => /(^|\n)done 0 0\n$/.test(out));
+      expect(readdirSync(tmp).sort()).toEqual([`.courier-agent-${lookalikes.live}`, '.courier-agent-x', ...(shell.appletsOnly ? [] : [`.courier-agent-${agent.pid}`])].sort());
+      if (!shell.appletsOnly) expect(readdirSync(cache(agent.pid!))).toEqual([]);
+      agent.stdin.end();
+      await new Promise((r) => agent.once('close', r));
+    } finally {
+      lookalikes.stop();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('echoes each round\'s nonce and exits 0 when the stream ends between rounds', async () => {
