@@ -5,6 +5,7 @@
 import type { ColdDeliveryResult } from './cold-delivery.js';
 import type { DaemonBenchResult } from './daemon-bench.js';
 import type { WarmFloorResult } from './run-floors.js';
+import type { RestrictedDeliveryResult } from './restricted-delivery.js';
 
 /** Everything one `npm run bench` measured. */
 export interface BenchResults {
@@ -17,6 +18,7 @@ export interface BenchResults {
   daemonRss?: unknown;
   scale?: { nodes: number; sshd: number; delivery: ColdDeliveryResult; warmFloor: WarmFloorResult; daemon: DaemonBenchResult; totalS: number };
   render?: unknown;
+  restricted?: RestrictedDeliveryResult;
   table?: unknown[];
 }
 
@@ -92,6 +94,15 @@ export function benchRows(r: BenchResults): { rows: Row[]; notes: string[] } {
   for (const d of r.delivery) rows.push(...deliveryRows(d, d.nodes >= 50));
   const largest = r.delivery.find((d) => d.nodes === r.warmFloor?.nodes);
   for (const d of r.daemon) rows.push(...daemonRows(d, r.warmFloor, largest?.floor.ms.median, { absoluteLimit: d.sessions === 'warm' && d.nodes >= 50 ? 500 : undefined }));
+  const rs = r.restricted;
+  if (rs) {
+    const label = `N=${rs.nodes}`;
+    const pair = (a: { median: number }, b: { median: number }) => `${Math.round(a.median)} / ${Math.round(b.median)} ms`;
+    rows.push([`${label} fresh push: full shell (inline agent) / restricted (installed)`, pair(rs.inline.fresh.ms, rs.restricted.fresh.ms), ms(rs.floorMs.median), `${x(rs.inline.fresh.ms.median, rs.floorMs.median)}x / ${x(rs.restricted.fresh.ms.median, rs.floorMs.median)}x`, '', '']);
+    rows.push([`${label}   no-change push: full shell / restricted`, pair(rs.inline.noChange.ms, rs.restricted.noChange.ms), ms(rs.floorMs.median), `${x(rs.inline.noChange.ms.median, rs.floorMs.median)}x / ${x(rs.restricted.noChange.ms.median, rs.floorMs.median)}x`, '', '']);
+    rows.push([`${label}   fresh push client CPU: full shell / restricted`, pair(rs.inline.fresh.cpuMs, rs.restricted.fresh.cpuMs), `cpu ${ms(rs.floorCpuMs.median)}`, `${x(rs.inline.fresh.cpuMs.median, rs.floorCpuMs.median)}x / ${x(rs.restricted.fresh.cpuMs.median, rs.floorCpuMs.median)}x`, '', '']);
+    rows.push([`${label}   node-side CPU, fresh / no-change: full shell vs restricted`, `${pair(rs.inline.fresh.nodeCpuMs, rs.inline.noChange.nodeCpuMs)} vs ${pair(rs.restricted.fresh.nodeCpuMs, rs.restricted.noChange.nodeCpuMs)}`, '', '', '', '']);
+  }
   if (r.warmFloor) rows.push([`N=${r.warmFloor.nodes}   warm floor RSS (all open) / open time`, `${r.warmFloor.rssOpenMB} MB`, ms(r.warmFloor.openMs), '', '', '']);
   const s = r.scale;
   if (s) {

@@ -27,16 +27,20 @@
  *   RSS, its round), the daemon holding 1,000 warm sessions (RSS <= 250 MB) and edit -> all 1,000
  *   converged (<= 2x the warm floor), with the daemon's and the node side's CPU per edit.
  * Daemon memory over many edits: --rss-edits N (child bench/daemon-rss.ts, N=10 fleet) with --with-rss.
+ * Restricted nodes (--with-restricted, at the largest size): the same nodes pushed as full-shell
+ *   nodes (inline agent) and as restricted ones (installed agent, forced command), interleaved, with
+ *   the cold floor of the same repetitions (bench/restricted-delivery.ts).
  *
  * Options: --sizes 10,50 --reps 5 --daemon-edits 10 --comebacks 3 --cold-edits 5 --scale 1000
  *   --scale-reps 2 --scale-edits 3 --skip-delivery --skip-daemon --skip-cold-daemon --skip-build
- *   --skip-trace --with-rss --rss-edits 300 --with-render. Writes bench/results/bench.json (and scale.json).
+ *   --skip-trace --with-rss --rss-edits 300 --with-render --with-restricted. Writes bench/results/bench.json (and scale.json).
  */
 import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startSshdFleet, type SshdFleet } from '../test/support/sshd-fleet.js';
 import { coldDelivery, type ColdDeliveryResult } from './cold-delivery.js';
+import { restrictedDelivery } from './restricted-delivery.js';
 import { daemonBench, type DaemonBenchResult } from './daemon-bench.js';
 import { BENCH_DIR, PROJECT_DIR, formatTable, machineInfo, r1, runNodeChild, timed, withCleanup, writeResults } from './lib.js';
 import { clearRoots, createFleetSite } from './bench-site.js';
@@ -103,9 +107,10 @@ async function main(argv: string[]): Promise<void> {
   const results: BenchResults = { machine, delivery: [], daemon: [] };
   const largest = Math.max(0, ...sizes);
   const wantDaemon = !has('--skip-daemon') && largest > 0;
-  if (sizes.length && (!has('--skip-delivery') || wantDaemon)) {
+  if (sizes.length && (!has('--skip-delivery') || wantDaemon || has('--with-restricted'))) {
     await withFleet(largest, 1, async (fleet) => {
       if (!has('--skip-delivery')) for (const n of sizes) results.delivery.push(await coldDelivery(fleet, n, reps));
+      if (has('--with-restricted')) results.restricted = await restrictedDelivery(fleet, largest, reps);
       if (wantDaemon) {
         results.warmFloor = await warmFloor(fleet, largest, 32, Math.max(daemonEdits, 5));
         results.daemon.push(await daemonBench(fleet, largest, { sessions: 'warm', edits: daemonEdits, comebacks, traceAgent: !has('--skip-trace') }));
