@@ -37,6 +37,10 @@ const sha = (text: string | Buffer) => createHash('sha256').update(text).digest(
 const registry = async () => JSON.parse(await readFile(path.join(site.registryDir, 'registry.json'), 'utf8')) as Record<string, Record<string, unknown>[]>;
 const user = (i: number) => users[i]!;
 const node = (i: number) => fleet.nodes[i]!;
+/** Where node i's user has the installed agent. */
+const installedAgent = (i: number) => path.join(user(i).home, '.courier', 'courier-agent');
+/** An installed agent older than the controller's (upgrades are judged by version). */
+const OLD_AGENT = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
 
 beforeAll(async () => {
   users.push(await createTestUser('courier-join-pw', 'pw-Secret-41'), await createTestUser('courier-join-pr', 'pr-Secret-42'), await createTestUser('courier-join-rs', 'rs-Secret-43'), await createTestUser('courier-join-su', 'su-Secret-44'));
@@ -147,6 +151,15 @@ async function releaseCheck(name: string, configFile = site.configFile) {
   return found;
 }
 
+/** Add a service to services.json by write + rename, as an editor does (a watching daemon sees one change). */
+async function addService(name: string, service: Record<string, unknown>) {
+  const file = path.join(site.registryDir, 'services.json');
+  const services = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  const tmp = path.join(site.registryDir, '.services.json.tmp');
+  await writeFile(tmp, JSON.stringify({ ...services, [name]: service }, null, 2));
+  await rename(tmp, file);
+}
+
 async function push(name: string) {
   const result = await runCourier(site.configFile, ['push', '--node', name, '--json']);
   const [report] = result.json as { status: string; error: unknown }[];
@@ -249,9 +262,8 @@ describe('courier nodes join', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('upgrades an installed agent whose version differs with the signed release; refuses one signed by another key, an unsigned one and the old 4-word form', async () => {
-    const installed = path.join(user(PW).home, '.courier', 'courier-agent');
-    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
-    await writeFile(installed, old);
+    const installed = installedAgent(PW);
+    await writeFile(installed, OLD_AGENT);
     const before = await sshWithKey(fleet, site, PW, user(PW).name, ['courier-agent', '--version']);
     expect(before.stdout.trim()).toBe('courier-agent 0.9.0');
     const { report } = await push('pw-node');
@@ -276,9 +288,8 @@ describe('courier nodes join', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('without a release signature the controller does not offer the upgrade: it warns AGENT_UNSIGNED and keeps syncing with the old agent', async () => {
-    const installed = path.join(user(PW).home, '.courier', 'courier-agent');
-    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
-    await writeFile(installed, old);
+    const installed = installedAgent(PW);
+    await writeFile(installed, OLD_AGENT);
     const unsigned = path.join(site.dir, 'courier-unsigned.yaml');
     await writeFile(unsigned, (await readFile(site.configFile, 'utf8')).replace('agent:\n  signature: courier-agent.sig\n', ''));
     // courier check says so before any push: unsigned, the node stays behind; signed, the next sync upgrades it
@@ -290,13 +301,13 @@ describe('courier nodes join', () => {
     expect(report).toMatchObject({ status: 'converged' });
     expect(result.stderr).toContain('AGENT_UNSIGNED');
     expect(result.stderr).toContain('courier agent sign');
-    expect(readFileSync(installed, 'utf8')).toBe(old);
+    expect(readFileSync(installed, 'utf8')).toBe(OLD_AGENT);
     await writeFile(installed, AGENT_SCRIPT);
     expect(await releaseCheck('pw-node')).toMatchObject({ ok: true, detail: `the installed agent is this controller's release (${version}); takes signed upgrades` });
   }, CLI_TEST_TIMEOUT);
 
   it('an installed agent too old for the protocol is upgraded after the failed exchange; the next push converges', async () => {
-    const installed = path.join(user(PW).home, '.courier', 'courier-agent');
+    const installed = installedAgent(PW);
     await writeFile(installed, AGENT_SCRIPT.replace(/^PROTOCOL=1$/m, 'PROTOCOL=0').replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.1.0'));
     const first = await push('pw-node');
     expect(first.report).toMatchObject({ status: 'failed', error: { code: 'AGENT_PROTOCOL' } });
@@ -391,13 +402,13 @@ describe('courier nodes join', () => {
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('over the restricted key');
     expect(failed.stdout).toContain('undone: node pr-node in the node registry');
-    expect(readFileSync(path.join(user(PR).home, '.courier', 'courier-agent'), 'utf8')).toBe(AGENT_SCRIPT);
+    expect(readFileSync(installedAgent(PR), 'utf8')).toBe(AGENT_SCRIPT);
     // running the printed line again finds it in place (no unsigned upgrade is sent to a real agent)
     const joined = await runCourier(site.configFile, words.slice(3));
     expect(joined.stderr).toBe('');
     expect(joined.code).toBe(0);
     expect(joined.stdout).toMatch(/the agent \S+ is installed already/);
-    expect(readFileSync(path.join(user(PR).home, '.courier', 'courier-agent'), 'utf8')).toBe(AGENT_SCRIPT);
+    expect(readFileSync(installedAgent(PR), 'utf8')).toBe(AGENT_SCRIPT);
     expect(readFileSync(path.join(user(PR).home, '.courier', 'targets'), 'utf8')).toMatch(/\nupgrade signed\n$/);
     expect(readFileSync(path.join(user(PR).home, '.courier', 'allowed_signers'), 'utf8')).toMatch(/^courier-release namespaces="courier-agent" ssh-ed25519 \S+\n$/);
     const domains = JSON.parse(await readFile(path.join(site.registryDir, 'domains.json'), 'utf8')) as { vps_nodes: unknown[] };
@@ -411,8 +422,8 @@ describe('courier nodes join', () => {
     expect(JSON.stringify(dns.json)).toContain('203.0.113.7');
 
     // the signer the paste pinned takes the signed release
-    const installed = path.join(user(PR).home, '.courier', 'courier-agent');
-    await writeFile(installed, AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0'));
+    const installed = installedAgent(PR);
+    await writeFile(installed, OLD_AGENT);
     expect((await push('pr-node')).report).toMatchObject({ status: 'converged' });
     expect(readFileSync(installed, 'utf8')).toBe(AGENT_SCRIPT);
     // a node with a newer agent refuses the controller's older release (AGENT_DOWNGRADE): not an error, it keeps its agent
@@ -472,15 +483,14 @@ describe('courier nodes restrict and remove --revoke', () => {
     expect(readFileSync(path.join(u.home, '.courier', 'targets'), 'utf8')).toMatch(/\nupgrade no\n$/);
     expect(existsSync(path.join(u.home, '.courier', 'allowed_signers'))).toBe(false);
     const installed = path.join(u.home, '.courier', 'courier-agent');
-    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
-    await writeFile(installed, old);
+    await writeFile(installed, OLD_AGENT);
     const refused = await craftedUpgrade(RS, AGENT_SCRIPT, await signWith(releaseKey, AGENT_SCRIPT));
     expect(refused.stdout).toMatch(/^error UPGRADE_OFF .*--agent-signer/m);
     const behind = await releaseCheck('rs-node');
     expect(behind).toMatchObject({ ok: false, fix: expect.stringContaining('--agent-signer FILE') });
     expect(behind.detail).toMatch(/^the installed agent is 0\.9\.0, this controller's is .*; the node takes no agent upgrades over the key \(joined without --agent-signer\)/);
     expect((await push('rs-node')).report).toMatchObject({ status: 'converged' });
-    expect(readFileSync(installed, 'utf8')).toBe(old);
+    expect(readFileSync(installed, 'utf8')).toBe(OLD_AGENT);
     await writeFile(installed, AGENT_SCRIPT);
   }, CLI_TEST_TIMEOUT);
 
@@ -512,27 +522,23 @@ describe('courier nodes restrict and remove --revoke', () => {
 
   it('the daemon converges the restricted nodes and pushes an edit to them (warm sessions)', async () => {
     // warm sessions meet older agents: pr-node (signer pinned) takes the signed release, rs-node (none) keeps its own
-    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
-    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
-    const rsAgent = path.join(user(RS).home, '.courier', 'courier-agent');
-    await writeFile(prAgent, old);
-    await writeFile(rsAgent, old);
+    const prAgent = installedAgent(PR);
+    const rsAgent = installedAgent(RS);
+    await writeFile(prAgent, OLD_AGENT);
+    await writeFile(rsAgent, OLD_AGENT);
     const daemon = await startDaemonProcess(site.configFile);
     try {
       await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
       const names = ['pw-node', 'pr-node', 'rs-node', 'su-node'];
       expect((await daemon.status()).nodes.filter((n) => names.includes(n.node)).map((n) => n.status)).toEqual(['active', 'active', 'active', 'active']);
-      const services = JSON.parse(await readFile(path.join(site.registryDir, 'services.json'), 'utf8')) as Record<string, unknown>;
-      const tmp = path.join(site.registryDir, '.services.json.tmp');
-      await writeFile(tmp, JSON.stringify({ ...services, wiki: { subdomain: 'wiki', ip: '100.64.0.12', port: 80, public: true } }, null, 2));
-      await rename(tmp, path.join(site.registryDir, 'services.json'));
+      await addService('wiki', { subdomain: 'wiki', ip: '100.64.0.12', port: 80, public: true });
       await expect.poll(() => readFileSync(path.join(node(RS).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
       await expect.poll(() => readFileSync(path.join(node(PW).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
       await expect.poll(() => readFileSync(path.join(node(SU).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.mycloud.local');
       await expect.poll(() => readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('wiki.example.com');
       await expect.poll(async () => (await daemon.status()).nodes.filter((n) => names.includes(n.node)).every((n) => n.status === 'active' && n.current), { timeout: 60_000, interval: 200 }).toBe(true);
       expect(readFileSync(prAgent, 'utf8')).toBe(AGENT_SCRIPT);
-      expect(readFileSync(rsAgent, 'utf8')).toBe(old);
+      expect(readFileSync(rsAgent, 'utf8')).toBe(OLD_AGENT);
     } finally {
       expect((await daemon.stop()).code).toBe(0);
     }
@@ -540,9 +546,8 @@ describe('courier nodes restrict and remove --revoke', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('a daemon without a release signature serves older agents as they are and warns once per node (warm sessions)', async () => {
-    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
-    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
-    await writeFile(prAgent, old);
+    const prAgent = installedAgent(PR);
+    await writeFile(prAgent, OLD_AGENT);
     const unsigned = path.join(site.dir, 'courier-unsigned-daemon.yaml');
     await writeFile(unsigned, (await readFile(site.configFile, 'utf8')).replace('agent:\n  signature: courier-agent.sig\n', ''));
     const daemon = await startDaemonProcess(unsigned);
@@ -553,7 +558,7 @@ describe('courier nodes restrict and remove --revoke', () => {
       const warnings = daemon.stderr().split('\n').filter((l) => l.includes('AGENT_UNSIGNED') && l.includes('pr-node'));
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toContain('courier agent sign');
-      expect(readFileSync(prAgent, 'utf8')).toBe(old);
+      expect(readFileSync(prAgent, 'utf8')).toBe(OLD_AGENT);
     } finally {
       expect((await daemon.stop()).code).toBe(0);
     }
@@ -561,11 +566,10 @@ describe('courier nodes restrict and remove --revoke', () => {
   }, CLI_TEST_TIMEOUT);
 
   it('a release signed by a key the nodes do not trust (a new signer before the re-joins) is refused by them; push and daemon keep syncing on the old agent and warn once per node', async () => {
-    const old = AGENT_SCRIPT.replace(/^AGENT_VERSION=.*$/m, 'AGENT_VERSION=0.9.0');
-    const pwAgent = path.join(user(PW).home, '.courier', 'courier-agent');
-    const prAgent = path.join(user(PR).home, '.courier', 'courier-agent');
-    await writeFile(pwAgent, old);
-    await writeFile(prAgent, old);
+    const pwAgent = installedAgent(PW);
+    const prAgent = installedAgent(PR);
+    await writeFile(pwAgent, OLD_AGENT);
+    await writeFile(prAgent, OLD_AGENT);
     await writeFile(path.join(site.dir, 'other-agent.sig'), await signWith(otherKey, AGENT_SCRIPT));
     const rotated = path.join(site.dir, 'courier-rotated.yaml');
     await writeFile(rotated, (await readFile(site.configFile, 'utf8')).replace('signature: courier-agent.sig', 'signature: other-agent.sig'));
@@ -581,24 +585,21 @@ describe('courier nodes restrict and remove --revoke', () => {
       expect(refusal).toHaveLength(1);
       expect(refusal[0]).toContain('not signed by the release signer pinned');
       expect(refusal[0]).toContain("syncing with the node's old agent");
-      expect(readFileSync(pwAgent, 'utf8')).toBe(old);
+      expect(readFileSync(pwAgent, 'utf8')).toBe(OLD_AGENT);
 
       // warm: the session is opened again on the old agent and serves it
       const daemon = await startDaemonProcess(rotated);
       try {
         await expect.poll(async () => (await fetch(`${daemon.url}/readyz`)).status, { timeout: 60_000, interval: 200 }).toBe(200);
         await expect.poll(async () => (await daemon.status()).nodes.filter((n) => n.node === 'pr-node' || n.node === 'pw-node').map((n) => n.status), { timeout: 60_000, interval: 200 }).toEqual(['active', 'active']);
-        const services = JSON.parse(await readFile(path.join(site.registryDir, 'services.json'), 'utf8')) as Record<string, unknown>;
-        const tmp = path.join(site.registryDir, '.services.json.tmp');
-        await writeFile(tmp, JSON.stringify({ ...services, forum: { subdomain: 'forum', ip: '100.64.0.14', port: 80, public: true } }, null, 2));
-        await rename(tmp, path.join(site.registryDir, 'services.json'));
+        await addService('forum', { subdomain: 'forum', ip: '100.64.0.14', port: 80, public: true });
         await expect.poll(() => readFileSync(path.join(node(PR).root, TRAEFIK_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('forum.example.com');
         await expect.poll(() => readFileSync(path.join(node(PW).root, HOSTS_PATH), 'utf8'), { timeout: 60_000, interval: 200 }).toContain('forum.mycloud.local');
         for (const name of ['pr-node', 'pw-node']) {
           expect(daemon.stderr().split('\n').filter((l) => l.includes('AGENT_UNSIGNED') && l.includes(name)), name).toHaveLength(1);
         }
-        expect(readFileSync(prAgent, 'utf8')).toBe(old);
-        expect(readFileSync(pwAgent, 'utf8')).toBe(old);
+        expect(readFileSync(prAgent, 'utf8')).toBe(OLD_AGENT);
+        expect(readFileSync(pwAgent, 'utf8')).toBe(OLD_AGENT);
       } finally {
         expect((await daemon.stop()).code).toBe(0);
       }
