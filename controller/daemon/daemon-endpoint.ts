@@ -22,10 +22,10 @@ export function daemonEndpointFile(stateDir: string): string {
   return path.join(stateDir, 'daemon.json');
 }
 
-/** Record this process's API URL; `remove` deletes the file if it is still this process's. */
+/** Record this process's API URL (a wildcard listener as its loopback address); `remove` deletes the file if it is still this process's. */
 export async function writeDaemonEndpoint(stateDir: string, url: string): Promise<{ remove(): Promise<void> }> {
   const file = daemonEndpointFile(stateDir);
-  const mine: DaemonEndpoint = { pid: process.pid, host: os.hostname(), url };
+  const mine: DaemonEndpoint = { pid: process.pid, host: os.hostname(), url: loopbackUrl(url) };
   await writeFileAtomic(file, JSON.stringify(mine) + '\n', 0o600);
   return {
     async remove() {
@@ -50,4 +50,9 @@ export async function readDaemonEndpoint(stateDir: string): Promise<DaemonEndpoi
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
   return value as DaemonEndpoint;
+}
+
+/** The API base URL a local client uses: a wildcard listener (0.0.0.0, ::) is reached on loopback. */
+function loopbackUrl(url: string): string {
+  return url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
 }

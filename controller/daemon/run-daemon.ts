@@ -13,7 +13,7 @@ import { readNodeState, reportToOutcome, syncNode, type NodeSyncReport } from '.
 import type { Site } from '../pipeline/open-site.js';
 import { SessionPool } from '../transport/session-pool.js';
 import { openWarmSession } from '../transport/warm-session.js';
-import { createSourceWatcher } from '../sources/create-source-watcher.js';
+import { createSourceWatcher, readSourceNow } from '../sources/create-source-watcher.js';
 import type { SourceWatcher } from '../sources/source-watcher.js';
 import { StatusRecorder } from '../status/status-recorder.js';
 import { buildStatusView } from '../status/build-status-view.js';
@@ -177,15 +177,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
   }
 
   /** The source's documents now, through the running watcher (or a one-off reader before it starts). */
-  async function readSnapshot() {
-    if (watcher) return watcher.read();
-    const oneOff = await createSourceWatcher(config);
-    try {
-      return await oneOff.read();
-    } finally {
-      await oneOff.close();
-    }
-  }
+  const readSnapshot = () => readSourceNow(config, watcher);
 
   /** source → registry → render → store; returns the nodes whose artifacts changed. */
   async function renderOnce(trigger: string): Promise<string[]> {
@@ -268,7 +260,7 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
     scheduler.resume();
     if (warm) pool = openPool();
     // where commands on this host find the writer's API (its port may have been picked by the system)
-    if (http && !endpoint) endpoint = await writeDaemonEndpoint(config.state.dir, loopbackUrl(http.url));
+    if (http && !endpoint) endpoint = await writeDaemonEndpoint(config.state.dir, http.url);
     watcher = await createSourceWatcher(config);
     await reconcile('startup');
     readyResolve();
@@ -404,9 +396,4 @@ export async function startDaemon(site: Site, options: { listen?: string } = {})
       return finished;
     },
   };
-}
-
-/** The API base URL a local client uses: a wildcard listener (0.0.0.0, ::) is reached on loopback. */
-function loopbackUrl(url: string): string {
-  return url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
 }

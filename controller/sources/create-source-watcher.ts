@@ -28,3 +28,14 @@ export async function createSourceWatcher(config: Config): Promise<SourceWatcher
     }
   }
 }
+
+/** The source's documents now, through `watcher` when one runs, else a one-off watcher that is closed again. */
+export async function readSourceNow(config: Config, watcher: SourceWatcher | undefined): Promise<Awaited<ReturnType<SourceWatcher['read']>>> {
+  if (watcher) return watcher.read();
+  const oneOff = await createSourceWatcher(config);
+  try {
+    return await oneOff.read();
+  } finally {
+    await oneOff.close();
+  }
+}

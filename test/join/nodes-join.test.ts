@@ -123,7 +123,7 @@ async function expectForwardingRefused(i: number) {
     expect(stderr).toMatch(/administratively prohibited|open failed/);
     expect(reached).toBe(0);
   } finally {
-    if (child.pid) process.kill(child.pid, 'SIGTERM');
+    child.kill('SIGTERM');
     await new Promise<void>((r) => targetServer.close(() => r()));
   }
 }

@@ -37,9 +37,9 @@ export async function startGitHttpServer(reposRoot: string, options: { port?: nu
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      for (const child of children) {
-        if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
-      }
+      // a backend can have exited (and been reaped) before Node reports its exit: kill() then
+      // returns false instead of throwing ESRCH, and there is nothing left to stop
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
       await closed;
     },
   };
