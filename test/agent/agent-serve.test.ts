@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AGENT_SCRIPT, SHELLS, blobOid, frames, listTree, makeRoot, put, shellEnv, startAgent, startAgentLookalikes, type Shell } from './run-agent.js';
+import { AGENT_SCRIPT, SHELLS, blobOid, busyboxAppletDir, frames, listTree, makeRoot, put, shellEnv, startAgent, startAgentLookalikes, type Shell } from './run-agent.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -92,6 +92,30 @@ describe.each(SHELLS)('courier-agent serve under $name', (shell) => {
     } finally {
       lookalikes.stop();
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it(`probes -nt at start${shell.appletsOnly ? ': no cache even when the probe\'s first step crosses a whole second' : ' and keeps its cache when a probe step crosses a second'}`, async () => {
+    // a sleep whose first call returns only after the wall clock's second has changed: the worst
+    // case for a -nt that sees whole seconds (busybox's), which then passes that step
+    const dir = makeRoot();
+    try {
+      writeFileSync(
+        join(dir, 'sleep'),
+        `#!/bin/sh\nif [ ! -e "${dir}/crossed" ]; then : >"${dir}/crossed"; s=$(date +%s); while [ "$(date +%s)" = "$s" ]; do :; done; exit 0; fi\nexec /usr/bin/busybox sleep "$@"\n`,
+        { mode: 0o755 },
+      );
+      const tmp = join(dir, 'tmp');
+      mkdirSync(tmp);
+      const agent = startAgent(shell, ['serve', '--root', root], { env: { TMPDIR: tmp, PATH: `${dir}:${shell.appletsOnly ? busyboxAppletDir() : (process.env.PATH ?? '')}` } });
+      agent.child.stdin.write('courier 1\n?\nend\n');
+      await waitFor(() => /(^|\n)done 0 0\n$/.test(agent.stdout()));
+      expect(existsSync(join(dir, 'crossed'))).toBe(true);
+      expect(readdirSync(tmp)).toEqual(shell.appletsOnly ? [] : [`.courier-agent-${agent.child.pid}`]);
+      agent.child.stdin.end();
+      await agent.done;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
