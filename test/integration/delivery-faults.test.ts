@@ -85,11 +85,11 @@ describe('a connection killed in the middle of a large put', { timeout: CLI_TEST
       const partial = await stat(path.join(path.dirname(site.file('edge-a', TRAEFIK_PATH)), stray!));
       expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(old);
       // kill the session and its agent (SIGKILL: no chance to run the agent's cleanup)
-      const killed = agentProcesses(fleet.nodes[0]!.pid).map((p) => p.pid);
-      signalAll(killed, 'SIGKILL');
+      const killed = agentProcesses(fleet.nodes[0]!.pid);
+      signalAll(killed.map((p) => p.pid), 'SIGKILL');
       await fleet.killSessions(0);
       // dead (a zombie until init reaps it is dead too): the premise of the sweep below
-      await waitFor('the killed agent to die', async () => killed.every((pid) => !isRunning(pid)));
+      await waitFor('the killed agent to die', async () => killed.every((p) => !isRunning(p.pid, p.start)));
       const push = await pushing;
       proxy.release();
 
@@ -152,7 +152,8 @@ describe('a connection killed in the middle of a large put', { timeout: CLI_TEST
     } finally {
       temp.close();
     }
-    const frozen = agentProcesses(fleet.nodes[0]!.pid).map((p) => p.pid);
+    const agents = agentProcesses(fleet.nodes[0]!.pid);
+    const frozen = agents.map((p) => p.pid);
     signalAll(frozen, 'SIGSTOP');
     try {
       expect(await site.tempFiles('edge-a', TRAEFIK_PATH)).toHaveLength(1);
@@ -167,8 +168,9 @@ describe('a connection killed in the middle of a large put', { timeout: CLI_TEST
     const push = await pushing;
     expect(push.code).toBe(1);
     expect(site.reports(push)['edge-a']!.error!.code).toBe('CONNECTION_LOST');
-    // the agent's EXIT trap removes its staging file; it may still be running when the push returns
-    await waitFor('the agent to exit', () => agentProcesses(fleet.nodes[0]!.pid).length === 0, { timeout: 20_000 });
+    // the agent's EXIT trap removes its staging file; it may still be running when the push returns.
+    // (Not "no process under sshd": with its sshd gone the agent is init's child, still running.)
+    await waitFor('the agent to exit', () => agents.every((p) => !isRunning(p.pid, p.start)), { timeout: 20_000 });
     expect(await site.tempFiles('edge-a', TRAEFIK_PATH)).toEqual([]);
     expect(await site.read('edge-a', TRAEFIK_PATH)).toEqual(old);
 

@@ -11,6 +11,8 @@ export interface ProcessInfo {
   ppid: number;
   comm: string;
   state: string;
+  /** Start time (clock ticks after boot): with the pid, the process's identity (pids are reused). */
+  start: number;
 }
 
 /** Every live descendant of `pid`, parents before children. */
@@ -41,10 +43,10 @@ export function connectionProcesses(sshdPid: number): ProcessInfo[] {
   return descendantProcesses(sshdPid).filter((p) => p.comm.startsWith('sshd'));
 }
 
-/** True while `pid` exists and is not a zombie. */
-export function isRunning(pid: number): boolean {
+/** True while `pid` exists and is not a zombie (and, given `start`, is still the process that started then). */
+export function isRunning(pid: number, start?: number): boolean {
   const info = stat(pid);
-  return info !== undefined && info.state !== 'Z';
+  return info !== undefined && info.state !== 'Z' && (start === undefined || info.start === start);
 }
 
 /** Send `signal` to each pid, ignoring processes that are already gone. */
@@ -64,7 +66,7 @@ function stat(pid: number): ProcessInfo | undefined {
     // pid (comm) state ppid ...; comm may hold spaces and parentheses: cut at the last ')'.
     const comm = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'));
     const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(rest[1]), comm, state: rest[0]! };
+    return { pid, ppid: Number(rest[1]), comm, state: rest[0]!, start: Number(rest[19]) };
   } catch {
     return undefined;
   }
