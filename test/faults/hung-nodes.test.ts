@@ -5,7 +5,7 @@
  * SIGSTOPped while a large put streams) is cut off at ssh.sessionTimeout with nothing
  * half-written, and converges once it answers again.
  */
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSshdFleet, type SshdFleet } from '../support/sshd-fleet.js';
 import { createSite, defaultServices, HOSTS_PATH, TRAEFIK_PATH, waitFor, type ServiceDoc, type TestSite } from '../integration/create-site.js';
 import { CLI_TEST_TIMEOUT } from '../integration/run-courier.js';
-import { descendantProcesses, signalAll } from '../integration/node-processes.js';
+import { descendantProcesses, isRunning, signalAll } from '../integration/node-processes.js';
 
 let fleet: SshdFleet;
 
@@ -24,16 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fleet?.stopAll();
 });
-
-/** True while process `pid` exists and is not a zombie. */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Replace one `ssh:` setting of the site's courier.yaml (createSite writes `connectTimeout: 10s`, `sessionTimeout: 60s`). */
 async function setSsh(site: TestSite, key: 'connectTimeout' | 'sessionTimeout', value: string): Promise<void> {
