@@ -5,12 +5,13 @@
  * key in `~/.courier/allowed_signers` and the agent verifies every upgrade against it, so the
  * control-plane key alone cannot replace the agent.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CourierError } from '../errors.js';
+import { runProcess, type ProcessRun } from '../run-process.js';
 
 const run = promisify(execFile);
 
@@ -100,21 +101,14 @@ async function fingerprintOf(keyFile: string): Promise<string> {
   return stdout.split(' ')[1] ?? stdout.trim();
 }
 
-/** Run ssh-keygen with `input` on stdin; the terminal stays reachable for a passphrase prompt. */
-function sshKeygen(args: string[], input: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ssh-keygen', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-    child.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'ENOENT' ? new CourierError('USAGE', 'ssh-keygen not found: signing and verifying agent releases need OpenSSH >= 8.1', {}, { cause: err }) : err),
-    );
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Run ssh-keygen with `input` on stdin (a passphrase prompt goes to the terminal, which ssh-keygen opens itself). */
+async function sshKeygen(args: string[], input: Buffer): Promise<ProcessRun> {
+  try {
+    return await runProcess('ssh-keygen', args, input);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    throw new CourierError('USAGE', 'ssh-keygen not found: signing and verifying agent releases need OpenSSH >= 8.1', {}, { cause: err });
+  }
 }
 
 function oneLine(text: string): string {

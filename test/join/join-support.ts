@@ -3,12 +3,15 @@
  * with password authentication and the default ~/.ssh/authorized_keys, and the real OpenSSH `ssh`
  * client logging in with the control-plane key.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { SshdFleet } from '../support/sshd-fleet.js';
+import { runProcess, type ProcessRun } from '../../controller/run-process.js';
+
+export { runProcess, type ProcessRun };
 
 const run = promisify(execFile);
 
@@ -77,27 +80,6 @@ export async function fingerprintOf(pubFile: string): Promise<string> {
 }
 
 /** What a process printed and how it ended. */
-export interface ProcessRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a command, feeding `input`, collecting output. */
-export function runProcess(command: string, args: readonly string[], input = ''): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input);
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** The OpenSSH client options: only this key, only this known_hosts, never a question or the user's config. */
 export function sshArgs(fleet: SshdFleet, site: JoinSite, i: number, user: string): string[] {
   const node = fleet.nodes[i]!;
